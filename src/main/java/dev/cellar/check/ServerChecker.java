@@ -1,0 +1,314 @@
+package dev.cellar.check;
+
+import dev.cellar.config.ServerSettings;
+import dev.cellar.postgres.PostgresConnector;
+import dev.cellar.repository.RepositoryFormatException;
+import dev.cellar.repository.ServerIdentity;
+import dev.cellar.storage.Storage;
+import dev.cellar.storage.StorageOpener;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Runs the checks of {@code cellar check SERVER}, in Barman's spirit: one line per check, each
+ * with what it found and, on failure, what to do. Checks that need a connection are skipped when
+ * there is none, so the first failure is the one an operator sees first.
+ */
+public final class ServerChecker {
+
+    public static final String POSTGRESQL = "postgresql";
+    public static final String SERVER_VERSION = "server-version";
+    public static final String WAL_LEVEL = "wal-level";
+    public static final String ARCHIVE_MODE = "archive-mode";
+    public static final String ARCHIVE_COMMAND = "archive-command";
+    public static final String BACKUP_PRIVILEGES = "backup-privileges";
+    public static final String ARCHIVER = "archiver";
+    public static final String PGDATA = "pgdata";
+    public static final String REPOSITORY = "repository";
+    public static final String WAL_SPOOL = "wal-spool";
+    public static final String SYSTEM_IDENTIFIER = "system-identifier";
+
+    /** The oldest major Cellar supports. */
+    public static final int MINIMUM_MAJOR = 13;
+
+    private final PostgresConnector connector;
+    private final String repositoryUri;
+
+    public ServerChecker(PostgresConnector connector, String repositoryUri) {
+        this.connector = connector;
+        this.repositoryUri = repositoryUri;
+    }
+
+    public CheckReport check(ServerSettings server) {
+        List<CheckOutcome> out = new ArrayList<>();
+        Optional<ServerIdentity> live = Optional.empty();
+        try (Connection c = connectOrReport(server, out)) {
+            if (c != null) {
+                live = checkServer(c, server, out);
+            }
+        } catch (SQLException e) {
+            out.add(CheckOutcome.failed("postgresql", "query failed: " + e.getMessage(), "see the PostgreSQL log"));
+        }
+        checkPgdata(server, out);
+        checkRepository(server, live, out);
+        checkSpool(server, out);
+        return new CheckReport(server.name(), List.copyOf(out));
+    }
+
+    private Connection connectOrReport(ServerSettings server, List<CheckOutcome> out) {
+        PostgresConnector.Target target = connector.target(server.conninfo());
+        try {
+            Connection c = connector.connect(server.conninfo(), server.passfilePath());
+            String version = single(c, "SELECT current_setting('server_version')");
+            out.add(CheckOutcome.ok(POSTGRESQL, target + ", PostgreSQL " + version));
+            return c;
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            String hint;
+            if (state.startsWith("28")) {
+                hint = "check the password (server passfile, PGPASSWORD or ~/.pgpass) and pg_hba.conf for " + target;
+            } else if (state.startsWith("08")) {
+                hint = "is PostgreSQL running and listening on " + target.host() + ":" + target.port() + "?";
+            } else if (state.equals("3D000")) {
+                hint = "the database in conninfo does not exist; 'postgres' is usual";
+            } else {
+                hint = "check conninfo " + target;
+            }
+            out.add(CheckOutcome.failed(POSTGRESQL, firstLine(e.getMessage()), hint));
+            for (String name : List.of(SERVER_VERSION, WAL_LEVEL, ARCHIVE_MODE, ARCHIVE_COMMAND, BACKUP_PRIVILEGES, ARCHIVER)) {
+                out.add(CheckOutcome.skipped(name, "no connection"));
+            }
+            return null;
+        }
+    }
+
+    private Optional<ServerIdentity> checkServer(Connection c, ServerSettings server, List<CheckOutcome> out) throws SQLException {
+        int versionNum = Integer.parseInt(single(c, "SELECT current_setting('server_version_num')"));
+        int major = versionNum / 10000;
+        if (major >= MINIMUM_MAJOR) {
+            out.add(CheckOutcome.ok(SERVER_VERSION, "major " + major));
+        } else {
+            out.add(CheckOutcome.failed(SERVER_VERSION, "major " + major, "Cellar supports PostgreSQL " + MINIMUM_MAJOR + " and newer"));
+        }
+
+        String walLevel = single(c, "SELECT current_setting('wal_level')");
+        if (walLevel.equals("replica") || walLevel.equals("logical")) {
+            out.add(CheckOutcome.ok(WAL_LEVEL, walLevel));
+        } else {
+            out.add(CheckOutcome.failed(WAL_LEVEL, "wal_level is " + walLevel,
+                    "set wal_level = replica in postgresql.conf and restart PostgreSQL"));
+        }
+
+        String archiveMode = single(c, "SELECT current_setting('archive_mode')");
+        if (archiveMode.equals("on") || archiveMode.equals("always")) {
+            out.add(CheckOutcome.ok(ARCHIVE_MODE, archiveMode));
+        } else {
+            out.add(CheckOutcome.failed(ARCHIVE_MODE, "archive_mode is " + archiveMode,
+                    "set archive_mode = on in postgresql.conf and restart PostgreSQL"));
+        }
+
+        out.add(checkArchiveCommand(c, server, major));
+        boolean superuser = "on".equals(single(c, "SELECT current_setting('is_superuser')"));
+        out.add(checkPrivileges(c, major, superuser));
+        out.add(checkArchiver(c));
+
+        String sysid = single(c, "SELECT system_identifier::text FROM pg_control_system()");
+        long segSize = Long.parseLong(single(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"))
+                * unitBytes(single(c, "SELECT coalesce(unit, 'B') FROM pg_settings WHERE name = 'wal_segment_size'"));
+        return Optional.of(new ServerIdentity(sysid, major, segSize));
+    }
+
+    private CheckOutcome checkArchiveCommand(Connection c, ServerSettings server, int major) {
+        String expected = "archive_command = '<cellar>/bin/cellar-wal-archive " + server.walSpool() + " %p %f'";
+        try {
+            if (major >= 15) {
+                String library = single(c, "SELECT current_setting('archive_library')");
+                if (!library.isEmpty()) {
+                    return CheckOutcome.failed(ARCHIVE_COMMAND, "archive_library is '" + library + "', so archive_command is ignored",
+                            "set archive_library = '' and " + expected);
+                }
+            }
+            String cmd = single(c, "SELECT current_setting('archive_command')");
+            if (cmd.isEmpty() || cmd.equals("(disabled)")) {
+                return CheckOutcome.failed(ARCHIVE_COMMAND, "archive_command is empty", "set " + expected);
+            }
+            if (!cmd.contains("cellar-wal-archive")) {
+                return CheckOutcome.failed(ARCHIVE_COMMAND, "archive_command does not call cellar-wal-archive: '" + cmd + "'", "set " + expected);
+            }
+            if (!Arrays.asList(cmd.split("[\\s'\"]+")).contains(server.walSpool().toString())) {
+                return CheckOutcome.failed(ARCHIVE_COMMAND, "archive_command does not archive into this server's spool " + server.walSpool()
+                        + ": '" + cmd + "'", "set " + expected);
+            }
+            return CheckOutcome.ok(ARCHIVE_COMMAND, cmd);
+        } catch (SQLException e) {
+            return CheckOutcome.failed(ARCHIVE_COMMAND, "cannot read archive_command: " + firstLine(e.getMessage()),
+                    "GRANT pg_read_all_settings TO the backup role (sql/postgres/backup-role.sql)");
+        }
+    }
+
+    private CheckOutcome checkPrivileges(Connection c, int major, boolean superuser) throws SQLException {
+        if (superuser) {
+            return CheckOutcome.ok(BACKUP_PRIVILEGES, "superuser");
+        }
+        List<String> functions = major >= 15
+                ? List.of("pg_backup_start(text, boolean)", "pg_backup_stop(boolean)", "pg_switch_wal()")
+                : List.of("pg_start_backup(text, boolean, boolean)", "pg_stop_backup(boolean, boolean)", "pg_switch_wal()");
+        List<String> missing = new ArrayList<>();
+        for (String f : functions) {
+            try (var ps = c.prepareStatement("SELECT has_function_privilege(current_user, ?, 'EXECUTE')")) {
+                ps.setString(1, f);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        missing.add(f);
+                    }
+                }
+            }
+        }
+        for (String role : List.of("pg_read_all_settings", "pg_read_all_stats")) {
+            try (var ps = c.prepareStatement("SELECT pg_has_role(current_user, ?, 'USAGE')")) {
+                ps.setString(1, role);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        missing.add("role " + role);
+                    }
+                }
+            }
+        }
+        if (missing.isEmpty()) {
+            return CheckOutcome.ok(BACKUP_PRIVILEGES, "granted");
+        }
+        return CheckOutcome.failed(BACKUP_PRIVILEGES, "missing EXECUTE on " + String.join(", ", missing),
+                "run sql/postgres/backup-role.sql as a superuser for this role");
+    }
+
+    private CheckOutcome checkArchiver(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT archived_count, last_archived_wal, last_archived_time, failed_count, "
+                     + "last_failed_wal, last_failed_time, "
+                     + "coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) AS failing FROM pg_stat_archiver")) {
+            rs.next();
+            long archived = rs.getLong("archived_count");
+            long failed = rs.getLong("failed_count");
+            if (rs.getBoolean("failing")) {
+                return CheckOutcome.failed(ARCHIVER, "archiving is failing: last failure " + rs.getString("last_failed_time")
+                                + " on " + rs.getString("last_failed_wal") + " (" + failed + " failures, " + archived + " archived)",
+                        "read the PostgreSQL log for archive_command's error; 'cellar check' lists the spool and repository state");
+            }
+            return CheckOutcome.ok(ARCHIVER, archived + " archived, " + failed + " failed"
+                    + (rs.getString("last_archived_wal") == null ? "" : ", last " + rs.getString("last_archived_wal")));
+        }
+    }
+
+    private void checkPgdata(ServerSettings server, List<CheckOutcome> out) {
+        Optional<Path> pgdata = server.pgdataPath();
+        if (pgdata.isEmpty()) {
+            out.add(CheckOutcome.skipped(PGDATA, "pgdata not configured"));
+            return;
+        }
+        Path versionFile = pgdata.get().resolve("PG_VERSION");
+        if (Files.isReadable(versionFile)) {
+            out.add(CheckOutcome.ok(PGDATA, pgdata.get().toString()));
+        } else {
+            out.add(CheckOutcome.failed(PGDATA, pgdata.get() + " is not a readable PostgreSQL data directory",
+                    "base backups read the data directory directly: run Cellar on the database host as a user that can read it"));
+        }
+    }
+
+    private void checkRepository(ServerSettings server, Optional<ServerIdentity> live, List<CheckOutcome> out) {
+        try (Storage storage = StorageOpener.open(repositoryUri)) {
+            String probe = server.name() + "/.cellar-check-" + UUID.randomUUID();
+            byte[] payload = ("cellar check " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
+            storage.write(probe, payload, Storage.IfExists.FAIL);
+            boolean same = Arrays.equals(storage.readAll(probe), payload);
+            storage.delete(probe);
+            if (!same) {
+                out.add(CheckOutcome.failed(REPOSITORY, storage.uri() + " returned different bytes than were written", "check the storage"));
+                return;
+            }
+            out.add(CheckOutcome.ok(REPOSITORY, storage.uri() + " is writable"));
+            checkIdentity(storage, server, live, out);
+        } catch (IOException | RuntimeException e) {
+            out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
+                    "check that the repository exists and that this user may write to it"));
+            out.add(CheckOutcome.skipped(SYSTEM_IDENTIFIER, "repository not reachable"));
+        }
+    }
+
+    private void checkIdentity(Storage storage, ServerSettings server, Optional<ServerIdentity> live, List<CheckOutcome> out) throws IOException {
+        Optional<ServerIdentity> recorded;
+        try {
+            recorded = ServerIdentity.read(storage, server.name());
+        } catch (RepositoryFormatException e) {
+            out.add(CheckOutcome.failed(SYSTEM_IDENTIFIER, e.getMessage(), "the repository's server.json is damaged; see docs/design.md"));
+            return;
+        }
+        if (recorded.isEmpty()) {
+            out.add(CheckOutcome.ok(SYSTEM_IDENTIFIER, "not recorded yet (the first backup or WAL sweep records it)"));
+        } else if (live.isEmpty()) {
+            out.add(CheckOutcome.skipped(SYSTEM_IDENTIFIER, "no connection"));
+        } else {
+            Optional<String> mismatch = recorded.get().mismatch(live.get());
+            if (mismatch.isPresent()) {
+                out.add(CheckOutcome.failed(SYSTEM_IDENTIFIER, mismatch.get(),
+                        "this repository holds backups of another cluster; point the server at a new repository or server name"));
+            } else {
+                out.add(CheckOutcome.ok(SYSTEM_IDENTIFIER, live.get().systemIdentifier()));
+            }
+        }
+    }
+
+    private void checkSpool(ServerSettings server, List<CheckOutcome> out) {
+        Path spool = server.walSpool();
+        if (!Files.isDirectory(spool)) {
+            out.add(CheckOutcome.failed(WAL_SPOOL, spool + " does not exist",
+                    "create it, owned by the PostgreSQL OS user: install -d -o postgres " + spool));
+            return;
+        }
+        try {
+            Path probe = Files.createTempFile(spool, ".cellar-check-", ".tmp");
+            Files.delete(probe);
+            out.add(CheckOutcome.ok(WAL_SPOOL, spool.toString()));
+        } catch (IOException e) {
+            out.add(CheckOutcome.failed(WAL_SPOOL, spool + " is not writable: " + describe(e),
+                    "the sweep deletes archived segments from the spool and needs write access"));
+        }
+    }
+
+    private static String single(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static long unitBytes(String unit) {
+        return switch (unit) {
+            case "8kB" -> 8192L;
+            case "kB" -> 1024L;
+            case "MB" -> 1024L * 1024;
+            default -> 1L;
+        };
+    }
+
+    private static String describe(Exception e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + firstLine(m));
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
+    }
+}

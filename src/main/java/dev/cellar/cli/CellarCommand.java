@@ -1,0 +1,92 @@
+package dev.cellar.cli;
+
+import dev.cellar.api.Cellar;
+import dev.cellar.config.CellarSettings;
+import dev.cellar.config.SettingsLoader;
+import dev.cellar.postgres.PostgresConnector;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/** {@code cellar}: the root command with the global options every verb inherits. */
+@Command(name = "cellar",
+        mixinStandardHelpOptions = true,
+        versionProvider = CellarVersion.class,
+        description = "PostgreSQL backup and point-in-time recovery, run as restartable jobs.",
+        footer = {"", "Exit codes: see docs/exit-codes.md (0 ok, 1 failed, 2 usage or configuration, 3 warnings, "
+                + "4 not found, 5 busy, 6 refused, 9 not implemented yet, 70 internal)."},
+        subcommands = {
+                CheckCommand.class,
+                PlannedCommands.Backup.class,
+                PlannedCommands.ListBackups.class,
+                PlannedCommands.ShowBackup.class,
+                PlannedCommands.Delete.class,
+                PlannedCommands.Keep.class,
+                PlannedCommands.ArchiveWal.class,
+                PlannedCommands.SwitchWal.class,
+                PlannedCommands.Recover.class,
+                PlannedCommands.Verify.class,
+                PlannedCommands.Prune.class,
+                PlannedCommands.Cron.class,
+                PlannedCommands.Serve.class,
+                JobsCommand.class,
+                PlannedCommands.Demo.class,
+                ConfigCommand.class,
+        })
+public final class CellarCommand implements Runnable {
+
+    @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "Configuration file (default: $CELLAR_CONFIG, ~/.cellar/cellar.yaml, /etc/cellar/cellar.yaml).")
+    Path config;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print results as JSON.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    private final CliEnvironment environment;
+    private Cellar cellar;
+
+    CellarCommand(CliEnvironment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The validated configuration (loaded on first use; a mistake is a {@link dev.cellar.config.ConfigException}). */
+    CellarSettings settings() {
+        return cellar().settings();
+    }
+
+    /** The facade, opened on first use and closed when the command line finishes. */
+    Cellar cellar() {
+        if (cellar == null) {
+            CellarSettings settings = new SettingsLoader(environment.variables(), environment.userHome()).load(config);
+            cellar = new Cellar(settings, new PostgresConnector(environment.variables(), environment.userHome()));
+        }
+        return cellar;
+    }
+
+    Output output() {
+        return new Output(spec.commandLine().getOut(), spec.commandLine().getErr(), json);
+    }
+
+    void close() {
+        if (cellar != null) {
+            cellar.close();
+            cellar = null;
+        }
+    }
+
+    /** The root command of any subcommand's spec. */
+    static CellarCommand root(CommandSpec spec) {
+        return (CellarCommand) spec.root().userObject();
+    }
+}

@@ -1,0 +1,225 @@
+package dev.cellar.cli;
+
+import dev.cellar.api.CellarException;
+import dev.cellar.api.ExitCode;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * Verbs of the CLI contract (docs/cli.md) whose jobs are not built yet. Each is registered with
+ * its final arguments, so {@code --help} documents the contract, and answers with exit code 9
+ * ("not implemented yet") naming the issue that builds it. Each moves to its own class when built.
+ */
+final class PlannedCommands {
+
+    private PlannedCommands() {
+    }
+
+    abstract static class PlannedVerb implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        abstract String plannedIn();
+
+        @Override
+        public Integer call() {
+            throw new CellarException(ExitCode.NOT_IMPLEMENTED,
+                    "'cellar " + spec.qualifiedName(" ").replaceFirst("^cellar ", "") + "' is not implemented yet (" + plannedIn() + ")");
+        }
+    }
+
+    @Command(name = "backup", mixinStandardHelpOptions = true,
+            description = "Run a base-backup job: incremental against the latest DONE backup, full when there is none or with --full.")
+    static final class Backup extends PlannedVerb {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Option(names = "--full", description = "Take a full backup even when a parent exists.")
+        boolean full;
+        @Option(names = "--wait", description = "Wait until the WAL needed for consistency is archived.")
+        boolean waitForWal;
+
+        String plannedIn() {
+            return "issue #3, base-backup job";
+        }
+    }
+
+    @Command(name = "list-backups", mixinStandardHelpOptions = true, description = "List a server's backups.")
+    static final class ListBackups extends PlannedVerb {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+
+        String plannedIn() {
+            return "issue #3";
+        }
+    }
+
+    @Command(name = "show-backup", mixinStandardHelpOptions = true, description = "Show one backup's metadata.")
+    static final class ShowBackup extends PlannedVerb {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID|latest")
+        String id;
+
+        String plannedIn() {
+            return "issue #3";
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a backup no other backup depends on.")
+    static final class Delete extends PlannedVerb {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+
+        String plannedIn() {
+            return "issue #3";
+        }
+    }
+
+    @Command(name = "keep", mixinStandardHelpOptions = true, description = "Keep a backup regardless of the retention policy, or release it.")
+    static final class Keep extends PlannedVerb {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+        @Option(names = "--target", paramLabel = "full|standalone", description = "full: the backup and all WAL after it; standalone: only the WAL it needs.")
+        String target;
+        @Option(names = "--release", description = "Remove the keep annotation.")
+        boolean release;
+        @Option(names = "--status", description = "Show the keep annotation.")
+        boolean status;
+
+        String plannedIn() {
+            return "issue #7, retention";
+        }
+    }
+
+    @Command(name = "archive-wal", mixinStandardHelpOptions = true, description = "Run one wal-sweep job: move spooled WAL into the repository.")
+    static final class ArchiveWal extends PlannedVerb {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+
+        String plannedIn() {
+            return "issue #4, wal-sweep job";
+        }
+    }
+
+    @Command(name = "switch-wal", mixinStandardHelpOptions = true, description = "Force a WAL switch, optionally waiting until the segment is archived.")
+    static final class SwitchWal extends PlannedVerb {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Option(names = "--archive", description = "Wait until the switched segment is in the repository.")
+        boolean archive;
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60")
+        int timeout;
+
+        String plannedIn() {
+            return "issue #4";
+        }
+    }
+
+    @Command(name = "recover", mixinStandardHelpOptions = true,
+            description = "Restore a backup into DEST and configure point-in-time recovery (restore job).")
+    static final class Recover extends PlannedVerb {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID|latest|auto")
+        String backup;
+        @Parameters(index = "2", paramLabel = "DEST")
+        Path destination;
+        @ArgGroup(exclusive = true, multiplicity = "0..1")
+        Target target;
+        @Option(names = "--target-tli", paramLabel = "N|current|latest")
+        String targetTimeline;
+        @Option(names = "--target-action", paramLabel = "pause|promote|shutdown")
+        String targetAction;
+        @Option(names = "--exclusive", description = "Stop just before the target instead of just after it.")
+        boolean exclusive;
+        @Option(names = "--tablespace", paramLabel = "OID=PATH", description = "Restore a tablespace elsewhere.")
+        List<String> tablespaces;
+        @Option(names = "--delta", description = "Reuse matching files already in DEST.")
+        boolean delta;
+
+        static final class Target {
+            @Option(names = "--target-time", paramLabel = "TIMESTAMP", description = "ISO timestamp with an explicit zone.")
+            String time;
+            @Option(names = "--target-lsn", paramLabel = "LSN")
+            String lsn;
+            @Option(names = "--target-xid", paramLabel = "XID")
+            String xid;
+            @Option(names = "--target-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point.")
+            String name;
+            @Option(names = "--target-immediate", description = "Stop as soon as the backup is consistent.")
+            boolean immediate;
+        }
+
+        String plannedIn() {
+            return "issue #5, restore job";
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Run a verify-restore job: restore a backup into scratch space and prove it starts.")
+    static final class Verify extends PlannedVerb {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID", arity = "0..1")
+        String id;
+        @Option(names = "--to-end", description = "Replay all archived WAL, not just to consistency.")
+        boolean toEnd;
+
+        String plannedIn() {
+            return "issue #8, verify-restore job";
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true, description = "Run a retention-prune job: delete what the retention policy no longer needs.")
+    static final class Prune extends PlannedVerb {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Option(names = "--dry-run", description = "Print the plan, delete nothing.")
+        boolean dryRun;
+
+        String plannedIn() {
+            return "issue #7, retention-prune job";
+        }
+    }
+
+    @Command(name = "cron", mixinStandardHelpOptions = true, description = "Run once every sweep and prune that is due, then exit (for system cron).")
+    static final class Cron extends PlannedVerb {
+        String plannedIn() {
+            return "issue #9, scheduler";
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the scheduler daemon (Quartz) with the job history page.")
+    static final class Serve extends PlannedVerb {
+        String plannedIn() {
+            return "issue #9, scheduler";
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Run the whole pipeline on an embedded PostgreSQL: backup, WAL, mistake, point-in-time restore.")
+    static final class Demo extends PlannedVerb {
+        @Option(names = "--dir", description = "Demo directory (default: <cellar.home>/demo).")
+        Path dir;
+        @Option(names = "--scale", defaultValue = "10")
+        int scale;
+        @Option(names = "--pg-bin", description = "Use these PostgreSQL binaries instead of the embedded ones.")
+        Path pgBin;
+        @Option(names = "--keep", description = "Leave the demo cluster running.")
+        boolean keep;
+
+        String plannedIn() {
+            return "issue #6, demo";
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.cellar.config;
+
+import dev.cellar.retention.RetentionPolicy;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One PostgreSQL server that Cellar backs up ({@code cellar.servers.<name>}).
+ *
+ * @param conninfo        pgjdbc URL; never carries a password (see {@link #passfile})
+ * @param pgdata          the data directory read during base backups, when local
+ * @param pgBin           PostgreSQL binaries; auto-detected when absent
+ * @param walSpool        where {@code cellar-wal-archive} drops segments
+ * @param passfile        a pgpass-format file for this server; else PGPASSWORD, PGPASSFILE or ~/.pgpass
+ * @param schedules       Quartz cron expressions by job name (base-backup, wal-sweep, ...)
+ */
+public record ServerSettings(
+        String name,
+        String conninfo,
+        Path pgdata,
+        Path pgBin,
+        Path walSpool,
+        Path passfile,
+        Compression compression,
+        int parallel,
+        RetentionPolicy retention,
+        int minimumRedundancy,
+        AgeLimit lastBackupMaximumAge,
+        AgeLimit lastWalMaximumAge,
+        Map<String, String> schedules) {
+
+    public Optional<Path> pgdataPath() {
+        return Optional.ofNullable(pgdata);
+    }
+
+    public Optional<Path> pgBinPath() {
+        return Optional.ofNullable(pgBin);
+    }
+
+    public Optional<Path> passfilePath() {
+        return Optional.ofNullable(passfile);
+    }
+
+    public Optional<RetentionPolicy> retentionPolicy() {
+        return Optional.ofNullable(retention);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.cellar.jobs;
+
+import dev.cellar.config.CellarSettings;
+import java.nio.file.Files;
+import java.util.Map;
+import org.springframework.boot.Banner;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * A started job context: what the facade holds while a verb runs jobs or reads their history.
+ * Starting it recovers executions this host left running when a process died.
+ */
+public final class JobRuntime implements AutoCloseable {
+
+    private final ConfigurableApplicationContext context;
+
+    private JobRuntime(ConfigurableApplicationContext context) {
+        this.context = context;
+    }
+
+    public static JobRuntime start(CellarSettings settings) {
+        try {
+            Files.createDirectories(settings.home());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create cellar.home " + settings.home() + ": " + e.getMessage(), e);
+        }
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(CellarJobsApplication.class)
+                .web(WebApplicationType.NONE)
+                .bannerMode(Banner.Mode.OFF)
+                .logStartupInfo(false)
+                .registerShutdownHook(false)
+                .properties(Map.of(
+                        "spring.batch.job.enabled", "false",
+                        "spring.batch.jdbc.initialize-schema", "never",
+                        "spring.main.allow-bean-definition-overriding", "false",
+                        "spring.jmx.enabled", "false"))
+                .initializers(c -> c.getBeanFactory().registerSingleton("cellarSettings", settings))
+                .run();
+        JobRuntime runtime = new JobRuntime(ctx);
+        runtime.launcher().recoverOrphans();
+        return runtime;
+    }
+
+    public JobLaunchService launcher() {
+        return context.getBean(JobLaunchService.class);
+    }
+
+    public JobHistory history() {
+        return context.getBean(JobHistory.class);
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+}
