@@ -66,7 +66,7 @@ public class JobHistory {
     }
 
     public ExecutionDetail show(long executionId) {
-        JobExecution e = jobRepository.getJobExecution(executionId);
+        JobExecution e = find(jobRepository, executionId);
         if (e == null) {
             throw new CellarException(ExitCode.NOT_FOUND, "no job execution " + executionId);
         }
@@ -77,6 +77,15 @@ public class JobHistory {
                 .map(JobHistory::step)
                 .toList();
         return new ExecutionDetail(summary(e), params, visible(e.getExecutionContext()), steps);
+    }
+
+    /** The execution with this id, or null (the JDBC repository throws for an unknown id). */
+    static JobExecution find(JobRepository repository, long executionId) {
+        try {
+            return repository.getJobExecution(executionId);
+        } catch (org.springframework.dao.EmptyResultDataAccessException e) {
+            return null;
+        }
     }
 
     static ExecutionSummary summary(JobExecution e) {
@@ -91,7 +100,7 @@ public class JobHistory {
                 e.getStartTime(),
                 e.getEndTime(),
                 duration(e.getStartTime(), e.getEndTime()),
-                firstLine(e.getExitStatus().getExitDescription()));
+                exitMessage(e.getExecutionContext(), e.getExitStatus().getExitDescription()));
     }
 
     private static StepSummary step(StepExecution s) {
@@ -108,7 +117,7 @@ public class JobHistory {
                 s.getStartTime(),
                 s.getEndTime(),
                 duration(s.getStartTime(), s.getEndTime()),
-                firstLine(s.getExitStatus().getExitDescription()),
+                exitMessage(s.getExecutionContext(), s.getExitStatus().getExitDescription()),
                 visible(s.getExecutionContext()));
     }
 
@@ -127,10 +136,14 @@ public class JobHistory {
         return Duration.between(start, end == null ? LocalDateTime.now() : end);
     }
 
-    private static String firstLine(String s) {
-        if (s == null || s.isBlank()) {
+    /** The recorded root cause of a failure, else the first line of Spring Batch's exit description. */
+    static String exitMessage(ExecutionContext ctx, String description) {
+        if (ctx.containsKey(JobExecutionRecorder.FAILURE)) {
+            return ctx.getString(JobExecutionRecorder.FAILURE);
+        }
+        if (description == null || description.isBlank()) {
             return "";
         }
-        return s.lines().findFirst().orElse("");
+        return description.lines().findFirst().orElse("");
     }
 }

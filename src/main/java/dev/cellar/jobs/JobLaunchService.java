@@ -148,7 +148,7 @@ public class JobLaunchService {
     }
 
     private JobExecution execution(long executionId) {
-        JobExecution e = jobRepository.getJobExecution(executionId);
+        JobExecution e = JobHistory.find(jobRepository, executionId);
         if (e == null) {
             throw new CellarException(ExitCode.NOT_FOUND, "no job execution " + executionId);
         }
