@@ -42,6 +42,16 @@ public final class VfsStorage implements Storage {
         this.manager.init();
         SftpFileSystemConfigBuilder sftp = SftpFileSystemConfigBuilder.getInstance();
         sftp.setUserDirIsRoot(options, false);
+        // Never run shell commands on the server: sftp-only accounts (the usual for backup targets)
+        // have no exec channel, and VFS's probe for one ('id -u') waits forever there.
+        sftp.setDisableDetectExecChannel(options, true);
+        // A dead or unreachable server is an error, not a hang.
+        if (sftp.getConnectTimeout(options) == null) {
+            sftp.setConnectTimeout(options, java.time.Duration.ofSeconds(30));
+        }
+        if (sftp.getSessionTimeout(options) == null) {
+            sftp.setSessionTimeout(options, java.time.Duration.ofMinutes(5));
+        }
         this.root = manager.resolveFile(uri, options);
         this.displayUri = withoutCredentials(uri);
     }
