@@ -205,7 +205,8 @@ public final class ServerChecker {
             if (rs.getBoolean("failing")) {
                 return CheckOutcome.failed(ARCHIVER, "archiving is failing: last failure " + rs.getString("last_failed_time")
                                 + " on " + rs.getString("last_failed_wal") + " (" + failed + " failures, " + archived + " archived)",
-                        "read the PostgreSQL log for archive_command's error; 'cellar check' lists the spool and repository state");
+                        "the PostgreSQL log has archive_command's message (a missing spool, a full disk, a WAL file spooled twice with "
+                                + "different content); PostgreSQL keeps the WAL and retries");
             }
             return CheckOutcome.ok(ARCHIVER, archived + " archived, " + failed + " failed"
                     + (rs.getString("last_archived_wal") == null ? "" : ", last " + rs.getString("last_archived_wal")));

@@ -14,6 +14,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 public final class JobRuntime implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JobRuntime.class);
+    private static final String LOGGING_SYSTEM = "org.springframework.boot.logging.LoggingSystem";
+
     private final ConfigurableApplicationContext context;
 
     private JobRuntime(ConfigurableApplicationContext context) {
@@ -25,6 +28,11 @@ public final class JobRuntime implements AutoCloseable {
             Files.createDirectories(settings.home());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot create cellar.home " + settings.home() + ": " + e.getMessage(), e);
+        }
+        // Logging is configured once, by logback itself, for every verb (see config/logback.xml);
+        // Spring Boot must not re-initialise it when a job context starts.
+        if (System.getProperty(LOGGING_SYSTEM) == null) {
+            System.setProperty(LOGGING_SYSTEM, "none");
         }
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(CellarJobsApplication.class)
                 .web(WebApplicationType.NONE)
@@ -38,6 +46,7 @@ public final class JobRuntime implements AutoCloseable {
                         "spring.jmx.enabled", "false"))
                 .initializers(c -> c.getBeanFactory().registerSingleton("cellarSettings", settings))
                 .run();
+        log.debug("Job repository open: {}", settings.catalog().url());
         JobRuntime runtime = new JobRuntime(ctx);
         runtime.launcher().recoverOrphans();
         return runtime;

@@ -83,6 +83,29 @@ class CheckIT {
     }
 
     @Test
+    void failingArchivingIsReportedFromPgStatArchiver() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            Files.delete(pg.spool());
+            try (var c = pg.connect(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE t AS SELECT 1 AS n");
+                s.execute("SELECT pg_switch_wal()");
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+                try (var c = pg.connect(); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT failed_count FROM pg_stat_archiver")) {
+                    rs.next();
+                    return rs.getLong(1) > 0;
+                }
+            });
+            CliRun run = check(pg, "postgres", pg.password(), TestConfig.fileRepository(dir));
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+            assertThat(line(run, "archiver")).contains("FAILED").contains("archiving is failing").contains("000000010000000000000001");
+            assertThat(line(run, "wal-spool")).contains("FAILED").contains("does not exist");
+            assertThat(pg.serverLog()).contains("cellar-wal-archive: spool directory " + pg.spool() + " does not exist");
+        }
+    }
+
+    @Test
     void archiveModeOffFails() throws Exception {
         try (PostgresCluster pg = PostgresCluster.start(Spec.defaults().setting("archive_mode", "off"))) {
             CliRun run = check(pg, "postgres", pg.password(), TestConfig.fileRepository(dir));

@@ -188,6 +188,14 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void theAnnotatedExampleShippedInConfigIsValid() {
+        CellarSettings s = new SettingsLoader(Map.of(), HOME).load(Path.of("config/cellar.yaml"));
+        assertThat(s.server("main").schedules()).hasSize(4);
+        assertThat(s.server("main").walSpool()).isEqualTo(Path.of("/var/lib/cellar/spool/main"));
+        assertThat(s.server("main").lastWalMaximumAge().duration()).isEqualTo(Duration.ofMinutes(15));
+    }
+
+    @Test
     void aMissingConfigFileIsAnError() {
         assertThatThrownBy(() -> new SettingsLoader(Map.of(), HOME).load(Path.of("/nonexistent/cellar.yaml")))
                 .isInstanceOf(ConfigException.class)

@@ -1,0 +1,101 @@
+package dev.cellar.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cellar.api.ExitCode;
+import dev.cellar.testing.CliRun;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CommandLineTest {
+
+    @TempDir
+    Path dir;
+
+    /** The verbs of the CLI contract (docs/cli.md). */
+    static final List<String> VERBS = List.of("check", "backup", "list-backups", "show-backup", "delete", "keep", "archive-wal",
+            "switch-wal", "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config");
+
+    @Test
+    void everyVerbOfTheContractIsRegistered() {
+        CliRun run = CliRun.run(dir, "--help");
+        assertThat(run.exitCode()).isZero();
+        for (String verb : VERBS) {
+            assertThat(run.out()).as(verb).containsPattern("(?m)^\\s+" + verb + "\\s");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"check", "backup", "list-backups", "show-backup", "delete", "keep", "archive-wal", "switch-wal",
+            "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config"})
+    void everyVerbHasHelp(String verb) {
+        CliRun run = CliRun.run(dir, verb, "--help");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.out()).startsWith("Usage: cellar " + verb);
+    }
+
+    @Test
+    void aVerbNotBuiltYetSaysSoWithItsOwnExitCode() {
+        CliRun run = CliRun.run(dir, "backup", "main", "--full");
+        assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
+        assertThat(run.err()).contains("'cellar backup' is not implemented yet (issue #3");
+
+        CliRun json = CliRun.run(dir, "--json", "recover", "main", "latest", "/tmp/x", "--target-immediate");
+        assertThat(json.exitCode()).isEqualTo(9);
+        assertThat(json.out()).contains("\"kind\" : \"not-implemented\"");
+    }
+
+    @Test
+    void usageMistakesExitWithTwo() {
+        assertThat(CliRun.run(dir, "no-such-verb").exitCode()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(CliRun.run(dir, "check").err()).contains("Missing required parameter: 'SERVER'");
+        CliRun twoTargets = CliRun.run(dir, "recover", "main", "latest", "/tmp/x", "--target-immediate", "--target-lsn", "0/1");
+        assertThat(twoTargets.exitCode()).isEqualTo(2);
+        assertThat(twoTargets.err()).contains("mutually exclusive");
+        assertThat(CliRun.run(dir, "jobs", "list", "--since", "yesterday").err()).contains("--since: 'yesterday' is not an age");
+        assertThat(CliRun.run(dir, "jobs").exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void aConfigurationMistakeIsOneLineNamingTheKeyWithExitCodeTwo() throws Exception {
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), """
+                cellar:
+                  repository: /srv/repo
+                  servers:
+                    main:
+                      conninfo: jdbc:postgresql://db1/postgres
+                      retention: KEEP EVERYTHING
+                """);
+        CliRun run = CliRun.run(dir, "--config", config.toString(), "check", "main");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err().strip()).isEqualTo("cellar: configuration error: cellar.servers.main.retention: 'KEEP EVERYTHING' is not a "
+                + "retention policy; expected \"REDUNDANCY <n>\" or \"RECOVERY WINDOW OF <n> DAYS|WEEKS|MONTHS\"");
+        assertThat(run.out()).isEmpty();
+
+        CliRun json = CliRun.run(dir, "--config", config.toString(), "--json", "config");
+        assertThat(json.exitCode()).isEqualTo(2);
+        assertThat(json.out()).contains("\"kind\" : \"configuration\"").contains("cellar.servers.main.retention");
+    }
+
+    @Test
+    void anUnknownServerIsAConfigurationError() throws Exception {
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  repository: /srv/repo\n  servers:\n    main:\n      conninfo: jdbc:postgresql://db1/postgres\n");
+        CliRun run = CliRun.run(dir, "--config", config.toString(), "check", "mian");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("cellar.servers.mian: no such server; known servers: main");
+    }
+
+    @Test
+    void configPrintsTheEffectiveSettings() throws Exception {
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: /var/lib/cellar\n  repository: /srv/repo\n  servers:\n    main:\n      conninfo: jdbc:postgresql://db1/postgres\n");
+        CliRun run = CliRun.run(dir, "--config", config.toString(), "config");
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("Configuration is valid.").contains("file:///srv/repo").contains("/var/lib/cellar/spool/main")
+                .contains("zstd:3").contains("jdbc:h2:file:/var/lib/cellar/catalog;AUTO_SERVER=TRUE");
+    }
+}
