@@ -29,7 +29,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * <p>Validation is strict on purpose: an unknown key is an error (a misspelt {@code retention} must
  * not silently mean "keep everything forever"), and every error is one line naming the key and the
  * form it expects. Environment overrides: {@code CELLAR_HOME}, {@code CELLAR_CATALOG_URL},
- * {@code CELLAR_CATALOG_USER}, {@code CELLAR_REPOSITORY} and {@code CELLAR_SERVERS_<SERVER>_<KEY>}
+ * {@code CELLAR_CATALOG_USER}, {@code CELLAR_CATALOG_PASSFILE}, {@code CELLAR_REPOSITORY} and {@code CELLAR_SERVERS_<SERVER>_<KEY>}
  * for a configured server's scalar keys (upper case, {@code -} and {@code .} as {@code _}).
  */
 public final class SettingsLoader {
@@ -43,7 +43,7 @@ public final class SettingsLoader {
     public static final List<String> SCHEDULED_JOBS = List.of("base-backup", "wal-sweep", "verify-restore", "retention-prune");
 
     private static final Set<String> TOP_KEYS = Set.of("home", "catalog", "repository", "servers");
-    private static final Set<String> CATALOG_KEYS = Set.of("url", "user");
+    private static final Set<String> CATALOG_KEYS = Set.of("url", "user", "passfile");
     private static final Pattern SERVER_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{cellar\\.home}");
 
@@ -143,7 +143,9 @@ public final class SettingsLoader {
             requireNoPassword(catalogUrl, "cellar.catalog.url");
         }
         String catalogUser = override("CELLAR_CATALOG_USER", scalar(catalogMap.get("user"), "cellar.catalog.user"));
-        CatalogSettings catalog = new CatalogSettings(catalogUrl, catalogUser);
+        String catalogPassfile = override("CELLAR_CATALOG_PASSFILE", scalar(catalogMap.get("passfile"), "cellar.catalog.passfile"));
+        CatalogSettings catalog = new CatalogSettings(catalogUrl, catalogUser,
+                catalogPassfile == null ? null : path(catalogPassfile, "cellar.catalog.passfile", home));
 
         String repository = override("CELLAR_REPOSITORY", scalar(cellar.get("repository"), "cellar.repository"));
         if (repository != null) {

@@ -3,6 +3,7 @@ package dev.cellar.jobs;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cellar.config.CellarSettings;
+import dev.cellar.postgres.PostgresConnector;
 import javax.sql.DataSource;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -25,7 +26,15 @@ public class CellarJobsApplication {
     public DataSource catalogDataSource(CellarSettings settings) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(settings.catalog().url());
-        if (settings.catalog().user() != null) {
+        if (settings.catalog().isPostgres()) {
+            // The same password rules as for a server: PGPASSWORD, passfile, PGPASSFILE, ~/.pgpass.
+            PostgresConnector connector = PostgresConnector.fromProcess();
+            PostgresConnector.Target target = connector.target(settings.catalog().url());
+            String user = settings.catalog().user() != null ? settings.catalog().user() : target.user();
+            config.setUsername(user);
+            connector.password(new PostgresConnector.Target(target.host(), target.port(), target.database(), user),
+                    settings.catalog().passfilePath()).ifPresent(config::setPassword);
+        } else if (settings.catalog().user() != null) {
             config.setUsername(settings.catalog().user());
         }
         config.setPoolName("cellar-catalog");

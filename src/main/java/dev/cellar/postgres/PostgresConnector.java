@@ -64,7 +64,8 @@ public final class PostgresConnector {
         return DriverManager.getConnection(url, props);
     }
 
-    Optional<String> password(Target t, Optional<Path> passfile) {
+    /** The password libpq would use for this target, or empty (then the server may not need one). */
+    public Optional<String> password(Target t, Optional<Path> passfile) {
         String env = environment.get("PGPASSWORD");
         if (env != null) {
             return Optional.of(env);

@@ -71,6 +71,23 @@ class DistributionIT {
     }
 
     @Test
+    void anotherProcessReadsTheEmbeddedCatalogWhileThisOneHoldsItOpen() throws Exception {
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: " + dir.resolve("home") + "\n");
+        try (dev.cellar.api.Cellar cellar = new dev.cellar.api.Cellar(
+                new dev.cellar.config.SettingsLoader(java.util.Map.of(), dir).load(config),
+                new dev.cellar.postgres.PostgresConnector(java.util.Map.of(), dir))) {
+            var execution = cellar.jobs().launcher().launch(dev.cellar.jobs.testjob.CountingJobConfig.JOB,
+                    new org.springframework.batch.core.job.parameters.JobParametersBuilder()
+                            .addString("server", "shared")
+                            .addString("out", dir.resolve("n.txt").toString(), false).toJobParameters());
+            // This JVM keeps the H2 file open (the pool holds a connection); a second process must still get in.
+            OsProcess.Result r = cellar("--config", config.toString(), "jobs", "list", "--server", "shared");
+            assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(r.output()).contains("test-count").contains("COMPLETED").containsPattern("(?m)^" + execution.getId() + "\\s");
+        }
+    }
+
+    @Test
     void jsonLogsAreOneObjectPerLineOnStandardError() throws Exception {
         Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: " + dir.resolve("home") + "\n");
         List<String> cmd = List.of("env", "CELLAR_LOG_FORMAT=json", "CELLAR_LOG_LEVEL=DEBUG", DIST.resolve("bin/cellar").toString(),
