@@ -166,25 +166,13 @@ public final class ServerChecker {
                 : List.of("pg_start_backup(text, boolean, boolean)", "pg_stop_backup(boolean, boolean)", "pg_switch_wal()");
         List<String> missing = new ArrayList<>();
         for (String f : functions) {
-            try (var ps = c.prepareStatement("SELECT has_function_privilege(current_user, ?, 'EXECUTE')")) {
-                ps.setString(1, f);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        missing.add(f);
-                    }
-                }
+            if (!bool(c, "SELECT has_function_privilege(current_user, ?, 'EXECUTE')", f)) {
+                missing.add(f);
             }
         }
         for (String role : List.of("pg_read_all_settings", "pg_read_all_stats")) {
-            try (var ps = c.prepareStatement("SELECT pg_has_role(current_user, ?, 'USAGE')")) {
-                ps.setString(1, role);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        missing.add("role " + role);
-                    }
-                }
+            if (!bool(c, "SELECT pg_has_role(current_user, ?, 'USAGE')", role)) {
+                missing.add("role " + role);
             }
         }
         if (missing.isEmpty()) {
@@ -285,6 +273,16 @@ public final class ServerChecker {
         } catch (IOException e) {
             out.add(CheckOutcome.failed(WAL_SPOOL, spool + " is not writable: " + describe(e),
                     "the sweep deletes archived segments from the spool and needs write access"));
+        }
+    }
+
+    private static boolean bool(Connection c, String sql, String argument) throws SQLException {
+        try (var ps = c.prepareStatement(sql)) {
+            ps.setString(1, argument);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
         }
     }
 

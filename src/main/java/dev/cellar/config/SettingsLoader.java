@@ -200,30 +200,10 @@ public final class SettingsLoader {
         String lastBackupAge = value.apply("last-backup-maximum-age");
         String lastWalAge = value.apply("last-wal-maximum-age");
 
-        Compression comp;
-        RetentionPolicy policy;
-        AgeLimit backupAge;
-        AgeLimit walAge;
-        try {
-            comp = compression == null ? Compression.DEFAULT : Compression.parse(compression);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(prefix + ".compression", e.getMessage());
-        }
-        try {
-            policy = retention == null ? null : RetentionPolicy.parse(retention);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(prefix + ".retention", e.getMessage());
-        }
-        try {
-            backupAge = lastBackupAge == null ? null : AgeLimit.parse(lastBackupAge);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(prefix + ".last-backup-maximum-age", e.getMessage());
-        }
-        try {
-            walAge = lastWalAge == null ? null : AgeLimit.parse(lastWalAge);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(prefix + ".last-wal-maximum-age", e.getMessage());
-        }
+        Compression comp = compression == null ? Compression.DEFAULT : parsed(compression, prefix + ".compression", Compression::parse);
+        RetentionPolicy policy = retention == null ? null : parsed(retention, prefix + ".retention", RetentionPolicy::parse);
+        AgeLimit backupAge = lastBackupAge == null ? null : parsed(lastBackupAge, prefix + ".last-backup-maximum-age", AgeLimit::parse);
+        AgeLimit walAge = lastWalAge == null ? null : parsed(lastWalAge, prefix + ".last-wal-maximum-age", AgeLimit::parse);
         int parallel = integer(value.apply("parallel"), prefix + ".parallel", 2, 1, 64);
         int minimumRedundancy = integer(value.apply("minimum-redundancy"), prefix + ".minimum-redundancy", 0, 0, 1000);
 
@@ -264,6 +244,15 @@ public final class SettingsLoader {
                 backupAge,
                 walAge,
                 Map.copyOf(schedules));
+    }
+
+    /** Parses a value, turning the parser's message into an error about {@code key}. */
+    private static <T> T parsed(String text, String key, Function<String, T> parser) {
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
+        }
     }
 
     private static void requireNoPassword(String url, String key) {
