@@ -1,0 +1,205 @@
+package dev.cellar.backup;
+
+import dev.cellar.config.Compression;
+import dev.cellar.repository.BlockRun;
+import dev.cellar.repository.BundleWriter;
+import dev.cellar.repository.FrameCodec;
+import dev.cellar.repository.FrameRef;
+import dev.cellar.repository.ManifestEntry;
+import dev.cellar.repository.StoredBlock;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Backs up one file: reads it once, cuts it into fixed blocks, hashes each block (XXH64) and the
+ * whole file (SHA-256), references every block already stored with the same content at the same
+ * position (by the parent backup or a failed attempt), and compresses runs of consecutive new
+ * blocks together into frames of up to {@link #FRAME_LIMIT} bytes so compression stays effective.
+ * For relation files of a cluster with data checksums, every full page is verified as it is read;
+ * a failing page is read again once, and a persistent failure is recorded in the entry.
+ *
+ * <p>One instance per worker thread (it owns its buffers and bundle writer).
+ */
+public final class FileBackup {
+
+    /** Largest raw frame: consecutive changed blocks are compressed together up to this size. */
+    public static final int FRAME_LIMIT = 1 << 20;
+
+    private static final int PAGE = 8192;
+
+    private final Compression compression;
+    private final FrameCodec.Codec codec;
+    private final BundleWriter bundles;
+    private final BlockSource source;
+    private final PageVerifier pages;
+    private final byte[] frame = new byte[FRAME_LIMIT];
+    private final Stats stats = new Stats();
+
+    /** What this worker did, for progress and for the backup's sizes. */
+    public static final class Stats {
+        public long bytesRead;
+        public long bytesStoredRaw;
+        public long bytesStored;
+        public long bytesReferenced;
+        public long files;
+    }
+
+    public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages) {
+        this.compression = compression;
+        this.codec = FrameCodec.Codec.of(compression.algorithm());
+        this.bundles = bundles;
+        this.source = source;
+        this.pages = pages;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /**
+     * Backs up {@code file}, stored as {@code path}. Copies the bytes present when it is opened: a
+     * file that grows meanwhile is copied to the size seen (WAL replay restores the rest).
+     *
+     * @param relationSegment for a relation file, its segment number ({@code 16384.2} is 2, {@code 16384} is 0); -1 otherwise
+     * @param mtime           the modification time observed by the scan
+     * @param mode            POSIX permissions observed by the scan
+     * @return the entry, or empty when the file vanished (a dropped relation)
+     */
+    public Optional<ManifestEntry> backup(Path file, String path, int relationSegment, long mtime, int mode) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException gone) {
+            return Optional.empty();
+        }
+        try (ch) {
+            long size = ch.size();
+            int blockSize = BlockSizes.forSize(size);
+            int blockCount = (int) ((size + blockSize - 1) / blockSize);
+            long[] checksums = new long[blockCount];
+            List<BlockRun> runs = new ArrayList<>();
+            List<Long> pageFailures = new ArrayList<>();
+            MessageDigest sha = sha256();
+            ByteBuffer buf = ByteBuffer.allocate(blockSize);
+            int pendingFirst = -1;
+            int pendingLength = 0;
+            for (int b = 0; b < blockCount; b++) {
+                long position = (long) b * blockSize;
+                int length = (int) Math.min(blockSize, size - position);
+                buf.clear().limit(length);
+                int read = readFully(ch, buf, position);
+                if (read < length) {
+                    // The file shrank while being read (a truncation): keep what was there.
+                    length = read;
+                }
+                byte[] block = buf.array();
+                if (pages != null && relationSegment >= 0) {
+                    verifyPages(ch, block, length, position, relationSegment, pageFailures);
+                }
+                sha.update(block, 0, length);
+                long checksum = FrameCodec.checksum(block, 0, length);
+                checksums[b] = checksum;
+                stats.bytesRead += length;
+                Optional<StoredBlock> stored = length == 0 ? Optional.empty() : source.find(path, b, checksum, length);
+                if (stored.isPresent()) {
+                    if (pendingFirst >= 0) {
+                        flush(runs, path, pendingFirst, b, pendingLength, checksums, blockSize);
+                        pendingFirst = -1;
+                        pendingLength = 0;
+                    }
+                    addRun(runs, b, stored.get());
+                    stats.bytesReferenced += length;
+                } else {
+                    if (pendingFirst >= 0 && pendingLength + length > FRAME_LIMIT) {
+                        flush(runs, path, pendingFirst, b, pendingLength, checksums, blockSize);
+                        pendingFirst = -1;
+                        pendingLength = 0;
+                    }
+                    if (pendingFirst < 0) {
+                        pendingFirst = b;
+                    }
+                    System.arraycopy(block, 0, frame, pendingLength, length);
+                    pendingLength += length;
+                }
+                if (length < blockSize && b < blockCount - 1) {
+                    // shrank mid-file: stop here, the entry describes what was read
+                    checksums = java.util.Arrays.copyOf(checksums, b + 1);
+                    blockCount = b + 1;
+                    size = position + length;
+                    break;
+                }
+            }
+            if (pendingFirst >= 0) {
+                flush(runs, path, pendingFirst, blockCount, pendingLength, checksums, blockSize);
+            }
+            stats.files++;
+            return Optional.of(new ManifestEntry(path, ManifestEntry.Type.FILE, size, mtime, mode,
+                    HexFormat.of().formatHex(sha.digest()), blockSize, checksums, List.copyOf(runs), null, List.copyOf(pageFailures)));
+        }
+    }
+
+    private void verifyPages(FileChannel ch, byte[] block, int length, long position, int segment, List<Long> failures) throws IOException {
+        for (int off = 0; off + PAGE <= length; off += PAGE) {
+            long pageNo = (long) segment * 131072 + (position + off) / PAGE;
+            if (pages.verify(block, off, pageNo)) {
+                continue;
+            }
+            // A page being written while we read it can be torn: read it again once.
+            ByteBuffer again = ByteBuffer.wrap(block, off, PAGE);
+            readFully(ch, again, position + off);
+            if (!pages.verify(block, off, pageNo)) {
+                failures.add(pageNo);
+            }
+        }
+    }
+
+    private void flush(List<BlockRun> runs, String path, int first, int end, int rawLength, long[] checksums, int blockSize) throws IOException {
+        byte[] stored = FrameCodec.compress(compression, frame, rawLength);
+        long[] frameChecksums = java.util.Arrays.copyOfRange(checksums, first, end);
+        FrameRef ref = bundles.append(stored, rawLength, codec, path, first, frameChecksums, blockSize);
+        runs.add(new BlockRun(first, end - first, ref, 0));
+        stats.bytesStoredRaw += rawLength;
+        stats.bytesStored += stored.length;
+    }
+
+    private static void addRun(List<BlockRun> runs, int block, StoredBlock s) {
+        if (!runs.isEmpty()) {
+            BlockRun last = runs.get(runs.size() - 1);
+            if (last.frame().equals(s.frame()) && last.endBlock() == block && last.frameBlock() + last.count() == s.frameBlock()) {
+                runs.set(runs.size() - 1, new BlockRun(last.firstBlock(), last.count() + 1, last.frame(), last.frameBlock()));
+                return;
+            }
+        }
+        runs.add(new BlockRun(block, 1, s.frame(), s.frameBlock()));
+    }
+
+    private static int readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+        int total = 0;
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, position + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
