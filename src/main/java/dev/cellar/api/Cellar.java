@@ -8,8 +8,17 @@ import dev.cellar.jobs.ExecutionSummary;
 import dev.cellar.jobs.JobHistory;
 import dev.cellar.jobs.JobRuntime;
 import dev.cellar.postgres.PostgresConnector;
+import dev.cellar.backup.BackupId;
+import dev.cellar.jobs.backup.BaseBackupJobConfig;
+import dev.cellar.repository.BackupCatalog;
+import dev.cellar.repository.BackupInfo;
+import dev.cellar.storage.Storage;
+import dev.cellar.storage.StorageOpener;
+import java.io.IOException;
 import java.util.List;
 import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.parameters.JobParameters;
+import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
 /**
  * The one facade every front end uses (the CLI, the scheduler, tests), in the spirit of Flyway's:
@@ -38,6 +47,78 @@ public final class Cellar implements AutoCloseable {
     /** {@code cellar check SERVER}. */
     public CheckReport check(String server) {
         return new ServerChecker(connector, settings.requireRepository()).check(settings.server(server));
+    }
+
+    /**
+     * {@code cellar backup SERVER}: runs the base-backup job. When the server's last base-backup
+     * execution FAILED or was STOPPED, the same backup (same ID) is restarted from its
+     * checkpoints instead of starting another.
+     */
+    public BackupResult backup(String server, boolean full, boolean waitForWal) {
+        settings.server(server);
+        JobRuntime runtime = jobs();
+        String backupId = null;
+        for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(server, BaseBackupJobConfig.JOB, null, null, 1))) {
+            if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {
+                backupId = runtime.history().show(last.id()).parameters().get(BaseBackupJobConfig.BACKUP_ID);
+            }
+        }
+        boolean restart = backupId != null;
+        if (backupId == null) {
+            backupId = BackupId.at(java.time.Instant.now());
+            try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+                while (storage.exists(server + "/backups/" + backupId + "/backup.json")) {
+                    backupId = BackupId.at(java.time.Instant.now().plusSeconds(1));
+                    Thread.sleep(1000);
+                }
+            } catch (IOException e) {
+                throw new CellarException(ExitCode.FAILED, "cannot open the repository: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CellarException(ExitCode.FAILED, "interrupted");
+            }
+        }
+        JobParameters params = new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, server)
+                .addString(BaseBackupJobConfig.BACKUP_ID, backupId)
+                .addString(BaseBackupJobConfig.FULL, Boolean.toString(full), false)
+                .addString(BaseBackupJobConfig.WAIT, Boolean.toString(waitForWal), false)
+                .toJobParameters();
+        JobExecution e = runtime.launcher().launch(BaseBackupJobConfig.JOB, params);
+        BackupInfo info = null;
+        if (e.getStatus() == org.springframework.batch.core.BatchStatus.COMPLETED) {
+            info = backupCatalog(server, c -> c.find(e.getJobParameters().getString(BaseBackupJobConfig.BACKUP_ID))).orElse(null);
+        }
+        return new BackupResult(restart, runtime.history().show(e.getId()), info);
+    }
+
+    /** The outcome of {@code cellar backup}. */
+    public record BackupResult(boolean restarted, ExecutionDetail execution, BackupInfo backup) {
+    }
+
+    /** {@code cellar list-backups}: committed backups, oldest first. */
+    public List<BackupInfo> listBackups(String server) {
+        settings.server(server);
+        return backupCatalog(server, BackupCatalog::list);
+    }
+
+    /** {@code cellar show-backup}. */
+    public BackupInfo showBackup(String server, String idOrLatest) {
+        settings.server(server);
+        return backupCatalog(server, c -> c.find(idOrLatest))
+                .orElseThrow(() -> new CellarException(ExitCode.NOT_FOUND, "server " + server + " has no backup " + idOrLatest));
+    }
+
+    private interface CatalogQuery<T> {
+        T apply(BackupCatalog catalog) throws IOException;
+    }
+
+    private <T> T backupCatalog(String server, CatalogQuery<T> query) {
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            return query.apply(new BackupCatalog(storage, server));
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
+        }
     }
 
     /** {@code cellar jobs list}. */

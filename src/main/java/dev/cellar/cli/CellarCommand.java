@@ -20,9 +20,9 @@ import picocli.CommandLine.Spec;
                 + "4 not found, 5 busy, 6 refused, 9 not implemented yet, 70 internal)."},
         subcommands = {
                 CheckCommand.class,
-                PlannedCommands.Backup.class,
-                PlannedCommands.ListBackups.class,
-                PlannedCommands.ShowBackup.class,
+                BackupCommands.Backup.class,
+                BackupCommands.ListBackups.class,
+                BackupCommands.ShowBackup.class,
                 PlannedCommands.Delete.class,
                 PlannedCommands.Keep.class,
                 PlannedCommands.ArchiveWal.class,

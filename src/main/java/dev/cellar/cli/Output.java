@@ -21,6 +21,7 @@ final class Output {
     static final ObjectMapper JSON = new ObjectMapper()
             .registerModule(new SimpleModule()
                     .addSerializer(LocalDateTime.class, ToStringSerializer.instance)
+                    .addSerializer(java.time.Instant.class, ToStringSerializer.instance)
                     .addSerializer(Duration.class, new StdSerializer<>(Duration.class) {
                         @Override
                         public void serialize(Duration d, JsonGenerator g, SerializerProvider p) throws IOException {

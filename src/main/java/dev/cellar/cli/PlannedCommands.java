@@ -35,43 +35,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "backup", mixinStandardHelpOptions = true,
-            description = "Run a base-backup job: incremental against the latest DONE backup, full when there is none or with --full.")
-    static final class Backup extends PlannedVerb {
-        @Parameters(paramLabel = "SERVER")
-        String server;
-        @Option(names = "--full", description = "Take a full backup even when a parent exists.")
-        boolean full;
-        @Option(names = "--wait", description = "Wait until the WAL needed for consistency is archived.")
-        boolean waitForWal;
-
-        String plannedIn() {
-            return "issue #3, base-backup job";
-        }
-    }
-
-    @Command(name = "list-backups", mixinStandardHelpOptions = true, description = "List a server's backups.")
-    static final class ListBackups extends PlannedVerb {
-        @Parameters(paramLabel = "SERVER")
-        String server;
-
-        String plannedIn() {
-            return "issue #3";
-        }
-    }
-
-    @Command(name = "show-backup", mixinStandardHelpOptions = true, description = "Show one backup's metadata.")
-    static final class ShowBackup extends PlannedVerb {
-        @Parameters(index = "0", paramLabel = "SERVER")
-        String server;
-        @Parameters(index = "1", paramLabel = "ID|latest")
-        String id;
-
-        String plannedIn() {
-            return "issue #3";
-        }
-    }
-
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a backup no other backup depends on.")
     static final class Delete extends PlannedVerb {
         @Parameters(index = "0", paramLabel = "SERVER")

@@ -1,0 +1,327 @@
+package dev.cellar.backup;
+
+import dev.cellar.config.ServerSettings;
+import dev.cellar.postgres.BackupSession;
+import dev.cellar.postgres.Lsn;
+import dev.cellar.postgres.PageChecksum;
+import dev.cellar.postgres.PostgresConnector;
+import dev.cellar.postgres.WalSegmentName;
+import dev.cellar.repository.BackupCatalog;
+import dev.cellar.repository.BackupInfo;
+import dev.cellar.repository.BundleIndex;
+import dev.cellar.repository.BundleWriter;
+import dev.cellar.repository.Manifest;
+import dev.cellar.repository.ManifestEntry;
+import dev.cellar.repository.RepositoryLayout;
+import dev.cellar.repository.ServerIdentity;
+import dev.cellar.storage.Storage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A base backup of one server, in the phases the base-backup job runs as steps: {@link #plan},
+ * {@link #startSession}, {@link #copy}, stop (on the session), {@link #waitForWal} and
+ * {@link #commit}. Nothing here knows Spring Batch; the job adapts it.
+ *
+ * <p>Write order (docs/design.md, repository format): bundles, then the manifest, then
+ * backup.json, the commit point. A backup that fails before its commit leaves only bundles that
+ * no committed backup references; a restart of the same backup ID reuses them.
+ */
+public final class BaseBackup {
+
+    private final Storage storage;
+    private final ServerSettings server;
+    private final PostgresConnector connector;
+
+    public BaseBackup(Storage storage, ServerSettings server, PostgresConnector connector) {
+        this.storage = storage;
+        this.server = server;
+        this.connector = connector;
+    }
+
+    public String serverName() {
+        return server.name();
+    }
+
+    /** A refusal with a message for the operator (identity mismatch, no data directory...). */
+    public static final class BackupRefusedException extends RuntimeException {
+        public BackupRefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /** What preflight decided. */
+    public record Plan(String backupId, String type, String parentId, BackupSession.ClusterInfo cluster) {
+    }
+
+    /** Checks the cluster against the repository (recording its identity the first time) and picks the parent. */
+    public Plan plan(String backupId, boolean forceFull, String recordedParent) throws IOException, SQLException {
+        Path pgdata = server.pgdataPath().orElseThrow(() -> new BackupRefusedException(
+                "server " + server.name() + " has no pgdata configured; base backups read the data directory directly"));
+        if (!Files.isReadable(pgdata.resolve("PG_VERSION"))) {
+            throw new BackupRefusedException(pgdata + " is not a readable PostgreSQL data directory");
+        }
+        BackupSession.ClusterInfo cluster;
+        try (Connection c = connector.connect(server.conninfo(), server.passfilePath())) {
+            cluster = BackupSession.clusterInfo(c);
+        }
+        ServerIdentity live = new ServerIdentity(cluster.systemIdentifier(), cluster.major(), cluster.walSegmentSize());
+        Optional<ServerIdentity> recorded = ServerIdentity.read(storage, server.name());
+        if (recorded.isEmpty()) {
+            live.write(storage, server.name());
+        } else {
+            Optional<String> mismatch = recorded.get().mismatch(live);
+            if (mismatch.isPresent()) {
+                throw new BackupRefusedException("refusing to back up server " + server.name() + ": " + mismatch.get()
+                        + "; this repository holds another cluster's backups");
+            }
+        }
+        String parent = recordedParent;
+        if (parent == null && !forceFull) {
+            parent = new BackupCatalog(storage, server.name()).latest().map(BackupInfo::id).orElse(null);
+        }
+        return new Plan(backupId, parent == null ? BackupInfo.FULL : BackupInfo.INCREMENTAL, parent, cluster);
+    }
+
+    /** Opens the connection that holds the backup session and starts it (fast checkpoint). */
+    public BackupSession startSession(Plan plan) throws SQLException {
+        Connection c = connector.connect(server.conninfo(), server.passfilePath());
+        try {
+            return BackupSession.start(c, "cellar " + server.name() + " " + plan.backupId(), true);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** Progress of the copy, reported while it runs. */
+    public interface Progress {
+        void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal);
+    }
+
+    /** What the copy produced. */
+    public record CopyResult(List<ManifestEntry> entries, long bytesRead, long bytesStored, long bytesReused, long files,
+                             long pageFailures, long bytesReusedFromFailedAttempt) {
+    }
+
+    /**
+     * Copies every file of the data directory with {@code server.parallel} workers, largest first,
+     * referencing blocks the parent or a failed attempt of this backup already stored.
+     *
+     * @param attempt unique per attempt (e.g. the job execution id), so bundle names never collide
+     */
+    public CopyResult copy(Plan plan, Lsn startLsn, String attempt, Progress progress) throws IOException, InterruptedException {
+        Path pgdata = server.pgdataPath().orElseThrow();
+        List<DataDirectoryScanner.SourceFile> all = DataDirectoryScanner.scan(pgdata);
+        List<DataDirectoryScanner.SourceFile> files = DataDirectoryScanner.filesLargestFirst(all);
+        long bytesTotal = files.stream().mapToLong(DataDirectoryScanner.SourceFile::size).sum();
+
+        Map<String, ManifestEntry> parent = Map.of();
+        if (plan.parentId() != null) {
+            BackupInfo p = BackupInfo.read(storage, server.name(), plan.parentId())
+                    .orElseThrow(() -> new BackupRefusedException("parent backup " + plan.parentId() + " is gone from the repository"));
+            parent = p.manifest(storage).byPath();
+        }
+        String bundlesDir = bundlesDir(plan.backupId());
+        BundleIndex previousAttempts = BundleIndex.read(storage, server.name(), bundlesDir);
+        BlockSource source = new BlockSource(parent, previousAttempts);
+        PageVerifier verifier = plan.cluster().dataChecksums() ? pageVerifier(startLsn) : null;
+
+        ConcurrentLinkedQueue<DataDirectoryScanner.SourceFile> queue = new ConcurrentLinkedQueue<>(files);
+        List<ManifestEntry> entries = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicLong filesDone = new AtomicLong();
+        AtomicLong bytesDone = new AtomicLong();
+        int workers = Math.max(1, Math.min(server.parallel(), files.size()));
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "cellar-copy");
+            t.setDaemon(true);
+            return t;
+        });
+        List<FileBackup> engines = new ArrayList<>();
+        List<BundleWriter> writers = new ArrayList<>();
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                BundleWriter writer = new BundleWriter(storage, server.name(), bundlesDir, attempt + "-" + w, BundleWriter.TARGET_SIZE);
+                FileBackup engine = new FileBackup(server.compression(), writer, source, verifier);
+                writers.add(writer);
+                engines.add(engine);
+                futures.add(pool.submit(() -> {
+                    DataDirectoryScanner.SourceFile f;
+                    while ((f = queue.poll()) != null) {
+                        if (Thread.currentThread().isInterrupted()) {
+                            throw new InterruptedException("copy interrupted");
+                        }
+                        engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode()).ifPresent(entries::add);
+                        filesDone.incrementAndGet();
+                        bytesDone.addAndGet(f.size());
+                    }
+                    writer.seal();
+                    return null;
+                }));
+            }
+            long lastReport = 0;
+            for (Future<?> fut : futures) {
+                while (true) {
+                    try {
+                        fut.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                        break;
+                    } catch (java.util.concurrent.TimeoutException tick) {
+                        long now = System.nanoTime();
+                        if (now - lastReport > 1_000_000_000L) {
+                            progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+                            lastReport = now;
+                        }
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        Throwable cause = e.getCause();
+                        if (cause instanceof IOException io) {
+                            throw io;
+                        }
+                        if (cause instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IOException(cause);
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+        for (DataDirectoryScanner.SourceFile f : all) {
+            if (f.type() == ManifestEntry.Type.DIRECTORY) {
+                entries.add(ManifestEntry.directory(f.path(), f.mtime(), f.mode()));
+            } else if (f.type() == ManifestEntry.Type.LINK) {
+                entries.add(ManifestEntry.link(f.path(), f.linkTarget(), f.mtime()));
+            }
+        }
+        List<ManifestEntry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparing(ManifestEntry::path));
+        long read = 0, stored = 0, reused = 0, nfiles = 0;
+        for (FileBackup e : engines) {
+            read += e.stats().bytesRead;
+            stored += e.stats().bytesStored;
+            reused += e.stats().bytesReferenced;
+            nfiles += e.stats().files;
+        }
+        long pageFailures = sorted.stream().mapToLong(e -> e.pageFailures().size()).sum();
+        // Raw bytes this attempt referenced from bundles an earlier, failed attempt of this backup published.
+        String ownBundles = bundlesDir(plan.backupId()) + "/";
+        String thisAttempt = ownBundles + attempt + "-";
+        long fromFailed = 0;
+        for (ManifestEntry e : sorted) {
+            for (var run : e.runs()) {
+                String bundle = run.frame().bundle();
+                if (bundle.startsWith(ownBundles) && !bundle.startsWith(thisAttempt)) {
+                    for (int b = run.firstBlock(); b < run.endBlock(); b++) {
+                        fromFailed += Math.min(e.blockSize(), e.size() - (long) b * e.blockSize());
+                    }
+                }
+            }
+        }
+        return new CopyResult(List.copyOf(sorted), read, stored, reused, nfiles, pageFailures, fromFailed);
+    }
+
+    /** Pages written after the backup started are skipped: they may be torn, and WAL replay rewrites them. */
+    static PageVerifier pageVerifier(Lsn startLsn) {
+        return (page, offset, blockNumber) -> {
+            long pageLsn = ((long) readIntLE(page, offset) << 32) | (readIntLE(page, offset + 4) & 0xFFFFFFFFL);
+            if (Long.compareUnsigned(pageLsn, startLsn.value()) >= 0) {
+                return true;
+            }
+            return PageChecksum.verify(page, offset, blockNumber);
+        };
+    }
+
+    private static int readIntLE(byte[] b, int o) {
+        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8 | (b[o + 2] & 0xFF) << 16 | (b[o + 3] & 0xFF) << 24;
+    }
+
+    /**
+     * Waits until the WAL segment holding {@code stopLsn} is archived: in the repository or, already
+     * durable on Cellar's side, in the spool.
+     */
+    public void waitForWal(int timeline, Lsn stopLsn, long walSegmentSize, Duration timeout) throws IOException, InterruptedException {
+        WalSegmentName segment = WalSegmentName.of(timeline, stopLsn, walSegmentSize);
+        Instant deadline = Instant.now().plus(timeout);
+        while (true) {
+            String name = segment.toString();
+            if (Files.exists(server.walSpool().resolve(name))) {
+                return;
+            }
+            for (Storage.Entry e : storage.list(RepositoryLayout.walDir(server.name()) + "/" + segment.timelineLog())) {
+                if (e.name().startsWith(name)) {
+                    return;
+                }
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new BackupRefusedException("WAL segment " + name + " (stop LSN " + stopLsn + ") was not archived within "
+                        + timeout.toSeconds() + "s; check archive_command with 'cellar check " + server.name() + "'");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Writes the manifest, then backup.json: the commit point. */
+    public BackupInfo commit(Plan plan, BackupSession.Stop stop, CopyResult copy, Instant startTime, Instant stopTime) throws IOException {
+        Manifest manifest = new Manifest(plan.backupId(), copy.entries());
+        byte[] bytes = manifest.encode();
+        String manifestPath = BackupInfo.manifestPath(server.name(), plan.backupId());
+        if (storage.exists(manifestPath)) {
+            // A failed commit of this very backup: the manifest is write-once, replace only our own leftover.
+            storage.delete(manifestPath);
+        }
+        storage.write(manifestPath, bytes, Storage.IfExists.FAIL);
+        long storedBytes = bundleBytes(plan.backupId()) + bytes.length;
+        long sizeBytes = copy.entries().stream().mapToLong(ManifestEntry::size).sum();
+        BackupInfo info = new BackupInfo(plan.backupId(), server.name(), plan.type(), plan.parentId(),
+                stop.startLsn().toString(), stop.stopLsn().toString(), stop.timeline(),
+                WalSegmentName.of(stop.timeline(), stop.startLsn(), plan.cluster().walSegmentSize()).toString(),
+                WalSegmentName.of(stop.timeline(), stop.stopLsn(), plan.cluster().walSegmentSize()).toString(),
+                startTime, stopTime, "cellar " + server.name() + " " + plan.backupId(), plan.cluster().major(),
+                plan.cluster().systemIdentifier(), sizeBytes, storedBytes, copy.files(), copy.pageFailures(),
+                server.compression().toString(), sha256(bytes), stop.backupLabel(),
+                stop.tablespaceMap() == null || stop.tablespaceMap().isEmpty() ? null : stop.tablespaceMap());
+        info.write(storage);
+        return info;
+    }
+
+    /** Bytes of this backup's bundles (all attempts: what the backup added to the repository). */
+    public long bundleBytes(String backupId) throws IOException {
+        long total = 0;
+        for (Storage.Entry e : storage.list(server.name() + "/" + bundlesDir(backupId))) {
+            if (!e.directory()) {
+                total += e.size();
+            }
+        }
+        return total;
+    }
+
+    static String bundlesDir(String backupId) {
+        return "backups/" + backupId + "/bundles";
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

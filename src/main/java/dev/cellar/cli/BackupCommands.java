@@ -1,0 +1,133 @@
+package dev.cellar.cli;
+
+import dev.cellar.api.Cellar;
+import dev.cellar.api.ExitCode;
+import dev.cellar.repository.BackupInfo;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code cellar backup}, {@code list-backups} and {@code show-backup}. */
+final class BackupCommands {
+
+    private BackupCommands() {
+    }
+
+    @Command(name = "backup", mixinStandardHelpOptions = true,
+            description = {"Run a base-backup job: incremental against the latest backup, full when there is none or with --full.",
+                    "When the server's last base-backup FAILED, this restarts that same backup from its checkpoints.",
+                    "Exit code 0 when the backup is committed, 1 when the job FAILED (see 'cellar jobs show')."})
+    static final class Backup implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Option(names = "--full", description = "Take a full backup even when a parent exists.")
+        boolean full;
+        @Option(names = "--wait", description = "Wait until the WAL segment of the backup's end is archived.")
+        boolean waitForWal;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            Cellar.BackupResult r = root.cellar().backup(server, full, waitForWal);
+            root.output().result(r, out -> {
+                if (r.restarted()) {
+                    out.println("Restarted the failed backup " + r.execution().parameters().get("backup-id") + ".");
+                }
+                JobsCommand.printDetail(out, r.execution());
+                if (r.backup() != null) {
+                    out.println();
+                    printBackup(out, r.backup());
+                }
+            });
+            return JobsCommand.exitCodeOf(r.execution().execution());
+        }
+    }
+
+    @Command(name = "list-backups", mixinStandardHelpOptions = true, description = "List a server's committed backups, oldest first.")
+    static final class ListBackups implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            List<BackupInfo> backups = root.cellar().listBackups(server);
+            root.output().result(backups, out -> {
+                if (backups.isEmpty()) {
+                    out.println("Server " + server + " has no backups.");
+                    return;
+                }
+                out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %s%n", "ID", "TYPE", "PARENT", "BEGIN", "END",
+                        "DB SIZE", "ON DISK", "BEGIN WAL", "END WAL", "STATUS");
+                for (BackupInfo b : backups) {
+                    out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %s%n", b.id(), b.type(), b.parent() == null ? "-" : b.parent(),
+                            time(b.startTime()), time(b.stopTime()), size(b.sizeBytes()), size(b.storedBytes()), b.beginWal(), b.endWal(), "DONE");
+                }
+            });
+            return ExitCode.OK.code();
+        }
+    }
+
+    @Command(name = "show-backup", mixinStandardHelpOptions = true, description = "Show one backup's metadata.")
+    static final class ShowBackup implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID|latest")
+        String id;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            BackupInfo b = root.cellar().showBackup(server, id);
+            root.output().result(b, out -> printBackup(out, b));
+            return ExitCode.OK.code();
+        }
+    }
+
+    static void printBackup(PrintWriter out, BackupInfo b) {
+        Map<String, Object> rows = new LinkedHashMap<>();
+        rows.put("Backup", b.id() + " of server " + b.server());
+        rows.put("Type", b.type() + (b.parent() == null ? "" : " (parent " + b.parent() + ")"));
+        rows.put("Status", "DONE");
+        rows.put("PostgreSQL", b.pgMajor() + ", system identifier " + b.systemIdentifier());
+        rows.put("Begin", time(b.startTime()) + "  LSN " + b.startLsn() + "  WAL " + b.beginWal());
+        rows.put("End", time(b.stopTime()) + "  LSN " + b.stopLsn() + "  WAL " + b.endWal());
+        rows.put("Timeline", b.timeline());
+        rows.put("Files", b.files());
+        rows.put("Database size", size(b.sizeBytes()));
+        rows.put("Stored by this backup", size(b.storedBytes()) + " (" + b.compression() + ")");
+        rows.put("Page checksum failures", b.pageChecksumFailures());
+        rows.forEach((k, v) -> out.printf("  %-24s %s%n", k + ":", v));
+    }
+
+    static String time(java.time.Instant t) {
+        return t == null ? "-" : t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString().replace('T', ' ').replace("Z", "");
+    }
+
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format("%.1f %s", v, units[u]);
+    }
+}

@@ -1,0 +1,249 @@
+package dev.cellar.jobs.backup;
+
+import dev.cellar.backup.BaseBackup;
+import dev.cellar.config.CellarSettings;
+import dev.cellar.config.ServerSettings;
+import dev.cellar.jobs.JobHistory;
+import dev.cellar.postgres.BackupSession;
+import dev.cellar.postgres.Lsn;
+import dev.cellar.postgres.PostgresConnector;
+import dev.cellar.repository.Manifest;
+import dev.cellar.repository.RepositoryLock;
+import dev.cellar.storage.Storage;
+import dev.cellar.storage.StorageOpener;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.StepContribution;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
+
+/**
+ * The base-backup job (jobs/base-backup.yaml): preflight, start, copy-files, stop, wait-wal,
+ * commit. Identity: server + backup-id. A restart after a failure before {@code stop} opens a new
+ * backup session and re-reads the files, referencing every frame the failed attempt published
+ * (nothing stored is stored again); a restart after {@code stop} only finishes wait-wal and commit.
+ */
+@Configuration
+public class BaseBackupJobConfig {
+
+    public static final String JOB = "base-backup";
+    public static final String PREFLIGHT = "base-backup.preflight";
+    public static final String START = "base-backup.start";
+    public static final String COPY_FILES = "base-backup.copy-files";
+    public static final String STOP = "base-backup.stop";
+    public static final String WAIT_WAL = "base-backup.wait-wal";
+    public static final String COMMIT = "base-backup.commit";
+
+    /** Job parameters. {@code server} and {@code backup-id} identify the job; the others do not. */
+    public static final String BACKUP_ID = "backup-id";
+    public static final String FULL = "full";
+    public static final String WAIT = "wait";
+
+    /** Checkpoint keys of the job execution context (they survive into a restart). */
+    public static final String TYPE = "base-backup.type";
+    public static final String PARENT = "base-backup.parent";
+    public static final String START_LSN = "base-backup.start-lsn";
+    public static final String START_TIME = "base-backup.start-time";
+    public static final String STOP_LSN = "base-backup.stop-lsn";
+    public static final String STOP_TIME = "base-backup.stop-time";
+    public static final String TIMELINE = "base-backup.timeline";
+    public static final String BACKUP_LABEL = "base-backup.backup-label";
+    public static final String TABLESPACE_MAP = "base-backup.tablespace-map";
+    public static final String COPY_MANIFEST = "base-backup.copy-manifest";
+    public static final String COPY_STATS = "base-backup.copy-stats";
+
+    /** Progress keys of the copy-files step execution context. */
+    public static final String FILES_DONE = "base-backup.copy-files.files-done";
+    public static final String FILES_TOTAL = "base-backup.copy-files.files-total";
+    public static final String BYTES_DONE = "base-backup.copy-files.bytes-done";
+    public static final String BYTES_TOTAL = "base-backup.copy-files.bytes-total";
+    public static final String MB_PER_SECOND = "base-backup.copy-files.mb-per-second";
+    public static final String ETA_SECONDS = "base-backup.copy-files.eta-seconds";
+    public static final String BYTES_STORED = "base-backup.copy-files.bytes-stored";
+    public static final String BYTES_REUSED_FROM_FAILED = "base-backup.copy-files.bytes-reused-from-failed-attempt";
+
+    private static final Logger log = LoggerFactory.getLogger(BaseBackupJobConfig.class);
+    private static final Duration WAL_TIMEOUT = Duration.ofMinutes(5);
+
+    @Bean
+    public Job baseBackupJob(JobRepository repo, PlatformTransactionManager tm, CellarSettings settings) {
+        // What each running execution holds between steps, by job execution id; released however it ends.
+        Map<Long, BackupAttempt> attempts = new ConcurrentHashMap<>();
+        JobExecutionListener release = new JobExecutionListener() {
+            @Override
+            public void afterJob(JobExecution execution) {
+                BackupAttempt a = attempts.remove(execution.getId());
+                if (a != null) {
+                    try {
+                        a.close();
+                    } catch (Exception e) {
+                        log.warn("Releasing the resources of backup execution {}: {}", execution.getId(), e.toString());
+                    }
+                }
+            }
+        };
+        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+        return new JobBuilder(JOB, repo)
+                .listener(release)
+                .start(step(PREFLIGHT, repo, tm, (c, ctx) -> preflight(c, ctx, attempt(attempts, c), settings)))
+                .next(step(START, repo, tm, (c, ctx) -> start(ctx, attempt(attempts, c))))
+                .next(new StepBuilder(COPY_FILES, repo).tasklet((contribution, chunk) -> {
+                    copyFiles(chunk, attempt(attempts, chunk), repo);
+                    return RepeatStatus.FINISHED;
+                }, tm).transactionAttribute(noTransaction).allowStartIfComplete(true).build())
+                .next(step(STOP, repo, tm, (c, ctx) -> stop(ctx, attempt(attempts, c))))
+                .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c))))
+                .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))
+                .build();
+    }
+
+    private static BackupAttempt attempt(Map<Long, BackupAttempt> attempts, ChunkContext chunk) {
+        return attempts.computeIfAbsent(chunk.getStepContext().getStepExecution().getJobExecutionId(), id -> new BackupAttempt());
+    }
+
+    private interface StepWork {
+        void run(ChunkContext chunk, ExecutionContext jobContext) throws Exception;
+    }
+
+    /** A one-shot tasklet step, re-run on every restart: each checks the job context to know what is already done. */
+    private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, StepWork work) {
+        return new StepBuilder(name, repo).tasklet((StepContribution contribution, ChunkContext chunk) -> {
+            work.run(chunk, chunk.getStepContext().getStepExecution().getJobExecution().getExecutionContext());
+            return RepeatStatus.FINISHED;
+        }, tm).allowStartIfComplete(true).build();
+    }
+
+    private static String param(ChunkContext chunk, String name) {
+        return chunk.getStepContext().getStepExecution().getJobParameters().getString(name);
+    }
+
+    private static void preflight(ChunkContext chunk, ExecutionContext ctx, BackupAttempt a, CellarSettings settings) throws Exception {
+        ServerSettings server = settings.server(param(chunk, JobHistory.SERVER_PARAMETER));
+        String id = param(chunk, BACKUP_ID);
+        a.storage = StorageOpener.open(settings.requireRepository());
+        a.lock = RepositoryLock.acquire(a.storage, server.name(), "backup", "base-backup " + id);
+        a.backup = new BaseBackup(a.storage, server, PostgresConnector.fromProcess());
+        boolean full = "true".equals(param(chunk, FULL));
+        a.plan = a.backup.plan(id, full, ctx.containsKey(TYPE) ? ctx.getString(PARENT, null) : null);
+        if (ctx.containsKey(TYPE) && !ctx.getString(TYPE).equals(a.plan.type())) {
+            throw new IllegalStateException("backup " + id + " was planned as " + ctx.getString(TYPE) + " and cannot change type on restart");
+        }
+        ctx.putString(TYPE, a.plan.type());
+        if (a.plan.parentId() != null) {
+            ctx.putString(PARENT, a.plan.parentId());
+        }
+        log.info("base-backup {} {}: {} backup{}", server.name(), id, a.plan.type(),
+                a.plan.parentId() == null ? "" : " against " + a.plan.parentId());
+    }
+
+    private static void start(ExecutionContext ctx, BackupAttempt a) throws Exception {
+        if (ctx.containsKey(STOP_LSN)) {
+            return; // the session of an earlier attempt completed: nothing to redo
+        }
+        a.session = a.backup.startSession(a.plan);
+        ctx.putString(START_LSN, a.session.startLsn().toString());
+        ctx.putString(START_TIME, Instant.now().toString());
+        log.info("base-backup {}: backup session started at {}", a.plan.backupId(), a.session.startLsn());
+    }
+
+    private static void copyFiles(ChunkContext chunk, BackupAttempt a, JobRepository repo) throws Exception {
+        StepExecution step = chunk.getStepContext().getStepExecution();
+        ExecutionContext ctx = step.getJobExecution().getExecutionContext();
+        if (ctx.containsKey(STOP_LSN)) {
+            return;
+        }
+        String attempt = "e" + step.getJobExecutionId();
+        long started = System.nanoTime();
+        ExecutionContext stepCtx = step.getExecutionContext();
+        BaseBackup.CopyResult copy = a.backup.copy(a.plan, Lsn.parse(ctx.getString(START_LSN)), attempt,
+                (filesDone, filesTotal, bytesDone, bytesTotal) -> {
+                    double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+                    double mbps = bytesDone / seconds / (1 << 20);
+                    long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
+                    stepCtx.putLong(FILES_DONE, filesDone);
+                    stepCtx.putLong(FILES_TOTAL, filesTotal);
+                    stepCtx.putLong(BYTES_DONE, bytesDone);
+                    stepCtx.putLong(BYTES_TOTAL, bytesTotal);
+                    stepCtx.putString(MB_PER_SECOND, String.format("%.1f", mbps));
+                    stepCtx.putLong(ETA_SECONDS, eta);
+                    repo.updateExecutionContext(step);
+                    log.info("base-backup {}: copy-files {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", a.plan.backupId(), filesDone, filesTotal,
+                            bytesDone >> 20, bytesTotal >> 20, String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
+                });
+        a.copy = copy;
+        stepCtx.putLong(BYTES_STORED, copy.bytesStored());
+        stepCtx.putLong(BYTES_REUSED_FROM_FAILED, copy.bytesReusedFromFailedAttempt());
+        step.setReadCount(copy.files());
+        step.setWriteCount(copy.files());
+        // Keep what was copied in the repository, so a restart after stop can commit without the session.
+        String partial = "backups/" + a.plan.backupId() + "/copy-" + attempt + ".zst";
+        a.storage.write(serverPath(a, partial), new Manifest(a.plan.backupId(), copy.entries()).encode(), Storage.IfExists.REPLACE);
+        ctx.putString(COPY_MANIFEST, partial);
+        ctx.putString(COPY_STATS, copy.bytesRead() + "," + copy.bytesStored() + "," + copy.bytesReused() + "," + copy.files() + "," + copy.pageFailures());
+        if (copy.pageFailures() > 0) {
+            log.warn("base-backup {}: {} pages failed their data checksum; see show-backup", a.plan.backupId(), copy.pageFailures());
+        }
+    }
+
+    private static String serverPath(BackupAttempt a, String path) {
+        return a.backup.serverName() + "/" + path;
+    }
+
+    private static void stop(ExecutionContext ctx, BackupAttempt a) throws Exception {
+        if (ctx.containsKey(STOP_LSN)) {
+            return;
+        }
+        BackupSession.Stop stop = a.session.stop();
+        a.session.close();
+        a.session = null;
+        ctx.putString(STOP_LSN, stop.stopLsn().toString());
+        ctx.putString(STOP_TIME, Instant.now().toString());
+        ctx.putInt(TIMELINE, stop.timeline());
+        ctx.putString(BACKUP_LABEL, stop.backupLabel());
+        if (stop.tablespaceMap() != null) {
+            ctx.putString(TABLESPACE_MAP, stop.tablespaceMap());
+        }
+        log.info("base-backup {}: backup session stopped at {}", a.plan.backupId(), stop.stopLsn());
+    }
+
+    private static void waitWal(ChunkContext chunk, ExecutionContext ctx, BackupAttempt a) throws Exception {
+        if (!"true".equals(param(chunk, WAIT))) {
+            return;
+        }
+        a.backup.waitForWal(ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(STOP_LSN)), a.plan.cluster().walSegmentSize(), WAL_TIMEOUT);
+    }
+
+    private static void commit(ExecutionContext ctx, BackupAttempt a) throws Exception {
+        BaseBackup.CopyResult copy = a.copy;
+        if (copy == null) {
+            Manifest m = Manifest.decode(a.storage.readAll(serverPath(a, ctx.getString(COPY_MANIFEST))));
+            String[] s = ctx.getString(COPY_STATS).split(",");
+            copy = new BaseBackup.CopyResult(m.entries(), Long.parseLong(s[0]), Long.parseLong(s[1]), Long.parseLong(s[2]),
+                    Long.parseLong(s[3]), Long.parseLong(s[4]), 0);
+        }
+        BackupSession.Stop stop = new BackupSession.Stop(Lsn.parse(ctx.getString(STOP_LSN)), ctx.getString(BACKUP_LABEL),
+                ctx.getString(TABLESPACE_MAP, null), ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(START_LSN)));
+        var info = a.backup.commit(a.plan, stop, copy, Instant.parse(ctx.getString(START_TIME)), Instant.parse(ctx.getString(STOP_TIME)));
+        a.storage.delete(serverPath(a, ctx.getString(COPY_MANIFEST)));
+        log.info("base-backup {} {}: DONE, {} files, {} MiB read, {} MiB stored", info.server(), info.id(), info.files(),
+                info.sizeBytes() >> 20, info.storedBytes() >> 20);
+    }
+}

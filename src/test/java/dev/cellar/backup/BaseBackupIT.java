@@ -1,0 +1,181 @@
+package dev.cellar.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cellar.postgres.PageChecksum;
+import dev.cellar.repository.BackupInfo;
+import dev.cellar.repository.Manifest;
+import dev.cellar.repository.ManifestEntry;
+import dev.cellar.storage.LocalStorage;
+import dev.cellar.repository.StoredFileReader;
+import dev.cellar.testing.CliRun;
+import dev.cellar.testing.PostgresCluster;
+import dev.cellar.testing.TestConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The base-backup job against real clusters, through the command line. */
+class BaseBackupIT {
+
+    @TempDir
+    Path dir;
+
+    private Path configure(PostgresCluster pg) throws Exception {
+        Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+        return TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+    }
+
+    private CliRun cellar(Path config, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return CliRun.run(dir, all);
+    }
+
+    private LocalStorage repo() {
+        return new LocalStorage(dir.resolve("repo"));
+    }
+
+    /**
+     * Reads every file of the backup back through the repository API and compares it with the live
+     * cluster (no concurrent writes); returns the paths that differ, which may only be files the
+     * cluster changed after the copy started.
+     */
+    private List<String> compareWithCluster(BackupInfo info, PostgresCluster pg) throws Exception {
+        Manifest m = info.manifest(repo());
+        StoredFileReader reader = new StoredFileReader(repo(), "main");
+        List<String> differing = new ArrayList<>();
+        int files = 0;
+        for (ManifestEntry e : m.entries()) {
+            if (e.type() != ManifestEntry.Type.FILE) {
+                continue;
+            }
+            files++;
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            reader.copy(e, out); // verifies every block checksum and the file's SHA-256
+            Path live = pg.dataDir().resolve(e.path());
+            if (!Files.exists(live) || !java.util.Arrays.equals(Files.readAllBytes(live), out.toByteArray())) {
+                differing.add(e.path());
+            }
+        }
+        assertThat(files).isGreaterThan(500);
+        return differing;
+    }
+
+    @Test
+    void fullThenIncrementalBackupsReproduceTheClusterAndTheIncrementalStoresOnlyChanges() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            pg.execute("CREATE TABLE accounts (id int PRIMARY KEY, balance int, filler text)",
+                    "INSERT INTO accounts SELECT g, 0, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g",
+                    "CREATE UNLOGGED TABLE scratch AS SELECT g FROM generate_series(1, 10000) g",
+                    "CHECKPOINT");
+            Path config = configure(pg);
+
+            CliRun full = cellar(config, "backup", "main");
+            assertThat(full.exitCode()).as(full.toString()).isZero();
+            assertThat(full.out()).contains("status:   COMPLETED").contains("base-backup.copy-files").contains("Type:").contains("full");
+
+            assertThat(dir.resolve("repo/main/locks/backup.json")).as("the backup lock is released").doesNotExist();
+            CliRun list = cellar(config, "--json", "list-backups", "main");
+            assertThat(list.exitCode()).as(list.toString()).isZero();
+            JsonNode backups = new ObjectMapper().readTree(list.out());
+            assertThat(backups).as(list.toString()).hasSize(1);
+            BackupInfo first = BackupInfo.read(repo(), "main", backups.get(0).get("id").asText()).orElseThrow();
+            assertThat(first.type()).isEqualTo("full");
+            assertThat(first.backupLabel()).contains("START WAL LOCATION: " + first.startLsn());
+            assertThat(first.beginWal()).matches("[0-9A-F]{24}");
+            assertThat(first.pageChecksumFailures()).isZero();
+            Manifest firstManifest = first.manifest(repo());
+            // excluded like pg_basebackup: pg_wal contents, postmaster.pid, unlogged main forks; kept: their directories and init forks
+            assertThat(firstManifest.byPath()).containsKeys("pg_wal", "pg_wal/archive_status", "global/pg_control", "PG_VERSION");
+            assertThat(firstManifest.byPath().keySet()).noneMatch(p -> p.startsWith("pg_wal/0") || p.equals("postmaster.pid"));
+            String scratch = relationPath(pg, "scratch");
+            assertThat(firstManifest.byPath()).containsKey(scratch + "_init").doesNotContainKey(scratch);
+
+            // With no writes, only pg_control may differ: the backup's own checkpoint and stop update it after the copy.
+            assertThat(compareWithCluster(first, pg)).isSubsetOf("global/pg_control");
+
+            pg.execute("UPDATE accounts SET balance = balance + 1 WHERE id BETWEEN 1000 AND 1100",
+                    "INSERT INTO accounts SELECT g, 0, 'new' FROM generate_series(200001, 200500) g", "CHECKPOINT");
+            CliRun incr = cellar(config, "backup", "main");
+            assertThat(incr.exitCode()).as(incr.toString()).isZero();
+            BackupInfo second = BackupInfo.read(repo(), "main",
+                    new ObjectMapper().readTree(cellar(config, "--json", "show-backup", "main", "latest").out()).get("id").asText()).orElseThrow();
+            assertThat(second.type()).isEqualTo("incremental");
+            assertThat(second.parent()).isEqualTo(first.id());
+            // A few changed pages out of tens of MB: the incremental stores a small fraction of the full.
+            assertThat(second.storedBytes()).isLessThan(first.storedBytes() / 5);
+            assertThat(compareWithCluster(second, pg)).isSubsetOf("global/pg_control");
+
+            CliRun text = cellar(config, "list-backups", "main");
+            assertThat(text.out()).contains(first.id()).contains(second.id()).contains("incremental").contains("DONE");
+        }
+    }
+
+    @Test
+    void aClusterWithAnotherSystemIdentifierIsRefusedAndNothingBecomesVisible() throws Exception {
+        Path config;
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            config = configure(pg);
+            assertThat(cellar(config, "backup", "main").exitCode()).isZero();
+        }
+        try (PostgresCluster other = PostgresCluster.start(PostgresCluster.Spec.defaults().freshInitdb())) {
+            Path passfile = other.writePassfile(dir.resolve("pgpass"), Map.of("postgres", other.password()));
+            TestConfig.write(dir, other, "postgres", passfile, dir.resolve("repo").toUri().toString());
+            CliRun run = cellar(config, "backup", "main");
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+            assertThat(run.out()).contains("status:   FAILED").contains("refusing to back up server main: system identifier");
+            assertThat(new ObjectMapper().readTree(cellar(config, "--json", "list-backups", "main").out())).hasSize(1);
+        }
+    }
+
+    @Test
+    void aCorruptPageIsDetectedAndRecorded() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            pg.execute("CREATE TABLE victim AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g", "CHECKPOINT");
+            String file = relationPath(pg, "victim");
+            pg.stop();
+            // Flip a byte in the data area of page 3, leaving its checksum as it was.
+            try (RandomAccessFile f = new RandomAccessFile(pg.dataDir().resolve(file).toFile(), "rw")) {
+                f.seek(3L * PageChecksum.BLCKSZ + 4000);
+                int b = f.read();
+                f.seek(3L * PageChecksum.BLCKSZ + 4000);
+                f.write(b ^ 0x55);
+            }
+            restart(pg);
+            Path config = configure(pg);
+            CliRun run = cellar(config, "backup", "main");
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            BackupInfo info = BackupInfo.read(repo(), "main",
+                    new ObjectMapper().readTree(cellar(config, "--json", "show-backup", "main", "latest").out()).get("id").asText()).orElseThrow();
+            assertThat(info.pageChecksumFailures()).isEqualTo(1);
+            assertThat(info.manifest(repo()).entry(file).pageFailures()).containsExactly(3L);
+            assertThat(cellar(config, "show-backup", "main", "latest").out()).containsPattern("Page checksum failures:\\s+1");
+        }
+    }
+
+    private static String relationPath(PostgresCluster pg, String table) throws Exception {
+        try (var c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_relation_filepath('" + table + "')")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static void restart(PostgresCluster pg) throws Exception {
+        var m = PostgresCluster.class.getDeclaredMethod("startServer");
+        m.setAccessible(true);
+        m.invoke(pg);
+    }
+}
