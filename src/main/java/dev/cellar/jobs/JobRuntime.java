@@ -64,6 +64,10 @@ public final class JobRuntime implements AutoCloseable {
         return context.getBean(type);
     }
 
+    public <T> java.util.Map<String, T> beansOfType(Class<T> type) {
+        return context.getBeansOfType(type);
+    }
+
     @Override
     public void close() {
         context.close();

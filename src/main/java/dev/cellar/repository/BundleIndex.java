@@ -80,6 +80,11 @@ public final class BundleIndex {
         return l != null && l.checksum() == checksum && l.block().length() == length ? Optional.of(l.block()) : Optional.empty();
     }
 
+    /** Raw bytes of all blocks the indexed bundles hold. */
+    public long rawBytes() {
+        return byPath.values().stream().flatMap(m -> m.values().stream()).mapToLong(l -> l.block().length()).sum();
+    }
+
     public long bytes() {
         return bytes;
     }

@@ -9,17 +9,14 @@ import dev.cellar.repository.BackupInfo;
 import dev.cellar.repository.Manifest;
 import dev.cellar.repository.ManifestEntry;
 import dev.cellar.storage.LocalStorage;
-import dev.cellar.repository.StoredFileReader;
 import dev.cellar.testing.CliRun;
 import dev.cellar.testing.PostgresCluster;
 import dev.cellar.testing.TestConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -48,30 +45,8 @@ class BaseBackupIT {
         return new LocalStorage(dir.resolve("repo"));
     }
 
-    /**
-     * Reads every file of the backup back through the repository API and compares it with the live
-     * cluster (no concurrent writes); returns the paths that differ, which may only be files the
-     * cluster changed after the copy started.
-     */
     private List<String> compareWithCluster(BackupInfo info, PostgresCluster pg) throws Exception {
-        Manifest m = info.manifest(repo());
-        StoredFileReader reader = new StoredFileReader(repo(), "main");
-        List<String> differing = new ArrayList<>();
-        int files = 0;
-        for (ManifestEntry e : m.entries()) {
-            if (e.type() != ManifestEntry.Type.FILE) {
-                continue;
-            }
-            files++;
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            reader.copy(e, out); // verifies every block checksum and the file's SHA-256
-            Path live = pg.dataDir().resolve(e.path());
-            if (!Files.exists(live) || !java.util.Arrays.equals(Files.readAllBytes(live), out.toByteArray())) {
-                differing.add(e.path());
-            }
-        }
-        assertThat(files).isGreaterThan(500);
-        return differing;
+        return BackupVerification.differingFiles(repo(), info, pg.dataDir());
     }
 
     @Test

@@ -100,7 +100,15 @@ public class BaseBackupJobConfig {
                 }
             }
         };
-        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED);
+        // The copy reports progress as it goes, so it runs outside a transaction. Every exception fails
+        // the step: a plain DefaultTransactionAttribute treats checked exceptions (an IOException such as
+        // "No space left on device") as success, and the tasklet would run again, forever.
+        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
+            @Override
+            public boolean rollbackOn(Throwable ex) {
+                return true;
+            }
+        };
         return new JobBuilder(JOB, repo)
                 .listener(release)
                 .start(step(PREFLIGHT, repo, tm, (c, ctx) -> preflight(c, ctx, attempt(attempts, c), settings)))

@@ -1,0 +1,147 @@
+package dev.cellar.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cellar.repository.BackupInfo;
+import dev.cellar.repository.BlockRun;
+import dev.cellar.repository.BundleIndex;
+import dev.cellar.repository.ManifestEntry;
+import dev.cellar.storage.LocalStorage;
+import dev.cellar.testing.OsProcess;
+import dev.cellar.testing.PostgresCluster;
+import dev.cellar.testing.TestConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A base backup interrupted for real (kill -9 of the process; a repository that fills up), then
+ * run again with {@code cellar backup}: the same backup restarts and nothing the failed attempt
+ * stored is stored again.
+ */
+class BaseBackupRestartIT {
+
+    static final Path DIST = Path.of(System.getProperty("cellar.dist", "target/cellar"));
+
+    @TempDir
+    Path dir;
+
+    private OsProcess.Result cellar(Path config, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(DIST.resolve("bin/cellar").toString(), "--config", config.toString()));
+        cmd.addAll(List.of(args));
+        return OsProcess.run(cmd, dir, 600);
+    }
+
+    private static List<Path> published(Path repo) throws Exception {
+        Path backups = repo.resolve("main/backups");
+        if (!Files.isDirectory(backups)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.walk(backups)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".idx")).toList();
+        }
+    }
+
+    @Test
+    void aBackupKilledMidCopyIsRestartedAndReusesEveryFrameItPublished() throws Exception {
+        // No autovacuum: nothing but the backup touches the data, so every published block stays reusable.
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
+            pg.execute("CREATE TABLE big (id int, filler text)",
+                    "INSERT INTO big SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, 1500000) g", "CHECKPOINT");
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            Path repo = dir.resolve("repo");
+
+            Process first = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "backup", "main")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("first.log").toFile()).start();
+            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> !published(repo).isEmpty() || !first.isAlive());
+            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no cleanup
+            assertThat(published(repo)).as(Files.readString(dir.resolve("first.log"))).isNotEmpty();
+            Path backupDir = published(repo).get(0).getParent().getParent();
+            String backupId = backupDir.getFileName().toString();
+            assertThat(backupDir.resolve("backup.json")).doesNotExist();
+            LocalStorage storage = new LocalStorage(repo);
+            BundleIndex killed = BundleIndex.read(storage, "main", "backups/" + backupId + "/bundles");
+            List<String> killedBundles = published(repo).stream().map(p -> p.getFileName().toString().replace(".idx", "")).toList();
+
+            OsProcess.Result list = cellar(config, "list-backups", "main");
+            assertThat(list.output()).contains("Server main has no backups.");
+
+            OsProcess.Result second = cellar(config, "backup", "main");
+            assertThat(second.exitCode()).as(second.output()).isZero();
+            assertThat(second.output()).contains("Restarted the failed backup " + backupId).contains("status:   COMPLETED");
+
+            BackupInfo info = BackupInfo.read(storage, "main", backupId).orElseThrow();
+            long referencedFromKilled = 0;
+            for (ManifestEntry e : info.manifest(storage).entries()) {
+                for (BlockRun run : e.runs()) {
+                    for (int b = run.firstBlock(); b < run.endBlock(); b++) {
+                        int length = (int) Math.min(e.blockSize(), e.size() - (long) b * e.blockSize());
+                        if (killed.find(e.path(), b, e.blockChecksums()[b], length).isPresent()) {
+                            // Stored by the killed attempt: the restart must reference it, not store it again.
+                            String bundle = run.frame().bundle().substring(run.frame().bundle().lastIndexOf('/') + 1);
+                            assertThat(killedBundles).as(e.path() + " block " + b).contains(bundle);
+                            referencedFromKilled += length;
+                        }
+                    }
+                }
+            }
+            // Everything the killed attempt published is referenced (but pages a checkpoint rewrote since).
+            assertThat(referencedFromKilled).isGreaterThan(killed.rawBytes() * 99 / 100).isGreaterThan(20L << 20);
+
+            JsonNode executions = new ObjectMapper().readTree(cellar(config, "--json", "jobs", "list", "--job", "base-backup").output()
+                    .lines().filter(l -> !l.startsWith("20")).reduce("", (a, b) -> a + b + "\n"));
+            assertThat(executions).hasSize(2);
+            assertThat(executions.get(0).get("status").asText()).isEqualTo("COMPLETED");
+            assertThat(executions.get(1).get("status").asText()).isEqualTo("FAILED");
+            JsonNode copyStep = new ObjectMapper().readTree(cellar(config, "--json", "jobs", "show", executions.get(0).get("id").asText()).output()
+                    .lines().filter(l -> !l.startsWith("20")).reduce("", (a, b) -> a + b + "\n")).get("steps").get(2);
+            assertThat(copyStep.get("name").asText()).isEqualTo("base-backup.copy-files");
+            assertThat(copyStep.get("checkpoint").get("base-backup.copy-files.bytes-reused-from-failed-attempt").asLong())
+                    .isEqualTo(referencedFromKilled);
+
+            assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+        }
+    }
+
+    @Test
+    void aFullRepositoryFailsTheBackupCleanlyAndItCompletesOnceThereIsSpace() throws Exception {
+        Path repo = java.nio.file.Files.createDirectories(dir.resolve("repo"));
+        OsProcess.Result mount = OsProcess.run(List.of("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", repo.toString()), null, 30);
+        Assumptions.assumeTrue(mount.exitCode() == 0, "needs root to mount a small tmpfs: " + mount.output());
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            pg.execute("CREATE TABLE t AS SELECT g AS id, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) AS filler "
+                    + "FROM generate_series(1, 200000) g", "CHECKPOINT");
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, repo.toUri().toString());
+
+            OsProcess.Result full = cellar(config, "backup", "main");
+            assertThat(full.exitCode()).as(full.output()).isEqualTo(1);
+            assertThat(full.output()).contains("status:   FAILED").contains("No space left on device");
+            assertThat(cellar(config, "list-backups", "main").output()).contains("Server main has no backups.");
+            assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
+
+            OsProcess.Result grow = OsProcess.run(List.of("mount", "-o", "remount,size=256m", repo.toString()), null, 30);
+            assertThat(grow.exitCode()).as(grow.output()).isZero();
+            OsProcess.Result again = cellar(config, "backup", "main");
+            assertThat(again.exitCode()).as(again.output()).isZero();
+            assertThat(again.output()).contains("Restarted the failed backup").contains("status:   COMPLETED");
+            LocalStorage storage = new LocalStorage(repo);
+            BackupInfo info = new dev.cellar.repository.BackupCatalog(storage, "main").latest().orElseThrow();
+            assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+        } finally {
+            OsProcess.run(List.of("umount", repo.toString()), null, 30);
+        }
+    }
+}
