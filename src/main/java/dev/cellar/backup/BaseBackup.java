@@ -133,11 +133,16 @@ public final class BaseBackup {
         long bytesTotal = files.stream().mapToLong(DataDirectoryScanner.SourceFile::size).sum();
 
         Map<String, ManifestEntry> parent = Map.of();
+        BackupInfo parentInfo = null;
         if (plan.parentId() != null) {
-            BackupInfo p = BackupInfo.read(storage, server.name(), plan.parentId())
+            parentInfo = BackupInfo.read(storage, server.name(), plan.parentId())
                     .orElseThrow(() -> new BackupRefusedException("parent backup " + plan.parentId() + " is gone from the repository"));
-            parent = p.manifest(storage).byPath();
+            parent = parentInfo.manifest(storage).byPath();
         }
+        UnchangedFileRule unchanged = new UnchangedFileRule(parentInfo, plan.cluster().timeline(), java.time.Instant.now());
+        final Map<String, ManifestEntry> parentEntries = parent;
+        AtomicLong bytesUnread = new AtomicLong();
+        AtomicLong filesUnread = new AtomicLong();
         String bundlesDir = bundlesDir(plan.backupId());
         BundleIndex previousAttempts = BundleIndex.read(storage, server.name(), bundlesDir);
         BlockSource source = new BlockSource(parent, previousAttempts);
@@ -168,7 +173,14 @@ public final class BaseBackup {
                         if (Thread.currentThread().isInterrupted()) {
                             throw new InterruptedException("copy interrupted");
                         }
-                        engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode()).ifPresent(entries::add);
+                        Optional<ManifestEntry> same = unchanged.reuse(f, parentEntries.get(f.path()));
+                        if (same.isPresent()) {
+                            entries.add(same.get());
+                            bytesUnread.addAndGet(f.size());
+                            filesUnread.incrementAndGet();
+                        } else {
+                            engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode()).ifPresent(entries::add);
+                        }
                         filesDone.incrementAndGet();
                         bytesDone.addAndGet(f.size());
                     }
@@ -220,6 +232,8 @@ public final class BaseBackup {
             reused += e.stats().bytesReferenced;
             nfiles += e.stats().files;
         }
+        reused += bytesUnread.get();
+        nfiles += filesUnread.get();
         long pageFailures = sorted.stream().mapToLong(e -> e.pageFailures().size()).sum();
         // Raw bytes this attempt referenced from bundles an earlier, failed attempt of this backup published.
         String ownBundles = bundlesDir(plan.backupId()) + "/";

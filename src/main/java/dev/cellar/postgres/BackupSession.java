@@ -25,7 +25,7 @@ public final class BackupSession implements AutoCloseable {
     }
 
     /** Cluster facts a backup records. */
-    public record ClusterInfo(int major, String systemIdentifier, long walSegmentSize, boolean dataChecksums) {
+    public record ClusterInfo(int major, String systemIdentifier, long walSegmentSize, boolean dataChecksums, int timeline) {
     }
 
     private BackupSession(Connection connection, int major, Lsn startLsn) {
@@ -39,9 +39,10 @@ public final class BackupSession implements AutoCloseable {
              ResultSet rs = s.executeQuery("SELECT current_setting('server_version_num')::int / 10000, "
                      + "(SELECT system_identifier::text FROM pg_control_system()), "
                      + "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), "
-                     + "current_setting('data_checksums') = 'on'")) {
+                     + "current_setting('data_checksums') = 'on', "
+                     + "(SELECT timeline_id FROM pg_control_checkpoint())")) {
             rs.next();
-            return new ClusterInfo(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4));
+            return new ClusterInfo(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getInt(5));
         }
     }
 

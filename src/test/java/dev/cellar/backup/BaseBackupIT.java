@@ -55,7 +55,10 @@ class BaseBackupIT {
             pg.execute("CREATE TABLE accounts (id int PRIMARY KEY, balance int, filler text)",
                     "INSERT INTO accounts SELECT g, 0, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g",
                     "CREATE UNLOGGED TABLE scratch AS SELECT g FROM generate_series(1, 10000) g",
+                    "CREATE TABLE archive AS SELECT g AS id, repeat(md5(g::text), 4) AS filler FROM generate_series(1, 150000) g",
+                    "VACUUM (FREEZE) archive",
                     "CHECKPOINT");
+            Thread.sleep(1100); // files older than the first backup's start (by more than timestamp granularity) can be reused unread
             Path config = configure(pg);
 
             CliRun full = cellar(config, "backup", "main");
@@ -92,6 +95,14 @@ class BaseBackupIT {
             assertThat(second.parent()).isEqualTo(first.id());
             // A few changed pages out of tens of MB: the incremental stores a small fraction of the full.
             assertThat(second.storedBytes()).isLessThan(first.storedBytes() / 5);
+            // Files unchanged in size and mtime since before the parent started are not read at all.
+            JsonNode copyStats = new ObjectMapper().readTree(cellar(config, "--json", "jobs", "list", "--job", "base-backup").out()).get(0);
+            String stats = new ObjectMapper().readTree(cellar(config, "--json", "jobs", "show", copyStats.get("id").asText()).out())
+                    .get("context").get("base-backup.copy-stats").asText();
+            long bytesRead = Long.parseLong(stats.split(",")[0]);
+            long archiveBytes = Files.size(pg.dataDir().resolve(relationPath(pg, "archive")));
+            assertThat(archiveBytes).isGreaterThan(20L << 20);
+            assertThat(bytesRead).as(stats).isLessThanOrEqualTo(second.sizeBytes() - archiveBytes);
             assertThat(compareWithCluster(second, pg)).isSubsetOf("global/pg_control");
 
             CliRun text = cellar(config, "list-backups", "main");
