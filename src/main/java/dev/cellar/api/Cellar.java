@@ -109,6 +109,22 @@ public final class Cellar implements AutoCloseable {
                 .orElseThrow(() -> new CellarException(ExitCode.NOT_FOUND, "server " + server + " has no backup " + idOrLatest));
     }
 
+    /** {@code cellar delete SERVER ID}. */
+    public dev.cellar.backup.BackupRemoval.Result deleteBackup(String server, String id) {
+        var srv = settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            return dev.cellar.backup.BackupRemoval.delete(storage, server, id, srv.minimumRedundancy());
+        } catch (dev.cellar.backup.BackupRemoval.RefusedException e) {
+            throw new CellarException(ExitCode.REFUSED, e.getMessage());
+        } catch (java.util.NoSuchElementException e) {
+            throw new CellarException(ExitCode.NOT_FOUND, e.getMessage());
+        } catch (dev.cellar.repository.RepositoryLock.HeldException e) {
+            throw new CellarException(ExitCode.BUSY, e.getMessage());
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot delete backup " + id + ": " + e.getMessage(), e);
+        }
+    }
+
     private interface CatalogQuery<T> {
         T apply(BackupCatalog catalog) throws IOException;
     }

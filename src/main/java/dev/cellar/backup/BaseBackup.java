@@ -158,13 +158,19 @@ public final class BaseBackup {
             t.setDaemon(true);
             return t;
         });
+        // Readers hash in file order; compression of their frames runs beside them on these threads.
+        ExecutorService compressors = Executors.newFixedThreadPool(Math.max(1, server.parallel()), r -> {
+            Thread t = new Thread(r, "cellar-compress");
+            t.setDaemon(true);
+            return t;
+        });
         List<FileBackup> engines = new ArrayList<>();
         List<BundleWriter> writers = new ArrayList<>();
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 BundleWriter writer = new BundleWriter(storage, server.name(), bundlesDir, attempt + "-" + w, BundleWriter.TARGET_SIZE);
-                FileBackup engine = new FileBackup(server.compression(), writer, source, verifier);
+                FileBackup engine = new FileBackup(server.compression(), writer, source, verifier, compressors);
                 writers.add(writer);
                 engines.add(engine);
                 futures.add(pool.submit(() -> {
@@ -214,6 +220,7 @@ public final class BaseBackup {
             }
         } finally {
             pool.shutdownNow();
+            compressors.shutdownNow();
         }
         progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
         for (DataDirectoryScanner.SourceFile f : all) {

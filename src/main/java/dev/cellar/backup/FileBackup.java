@@ -19,6 +19,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.ArrayDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /**
  * Backs up one file: reads it once, cuts it into fixed blocks, hashes each block (XXH64) and the
@@ -42,8 +46,33 @@ public final class FileBackup {
     private final BundleWriter bundles;
     private final BlockSource source;
     private final PageVerifier pages;
-    private final byte[] frame = new byte[FRAME_LIMIT];
+    private final ExecutorService compressors;
+    private byte[] frame = new byte[FRAME_LIMIT];
     private final Stats stats = new Stats();
+
+    /** Frames being compressed, oldest first; appended to the bundle in this order. */
+    private final ArrayDeque<PendingFrame> inFlight = new ArrayDeque<>();
+
+    /** At most this many frames of one file are compressed at once (memory: this many MiB). */
+    static final int MAX_IN_FLIGHT = 4;
+
+    /** A frame handed to a compressor; its run is filled in when it is appended. */
+    private static final class PendingFrame {
+        final Future<byte[]> stored;
+        final int first;
+        final int end;
+        final int rawLength;
+        final long[] checksums;
+        BlockRun run;
+
+        PendingFrame(Future<byte[]> stored, int first, int end, int rawLength, long[] checksums) {
+            this.stored = stored;
+            this.first = first;
+            this.end = end;
+            this.rawLength = rawLength;
+            this.checksums = checksums;
+        }
+    }
 
     /** What this worker did, for progress and for the backup's sizes. */
     public static final class Stats {
@@ -55,11 +84,20 @@ public final class FileBackup {
     }
 
     public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages) {
+        this(compression, bundles, source, pages, null);
+    }
+
+    /**
+     * @param compressors where frames are compressed while this thread goes on reading and hashing
+     *                    (shared by the workers of a backup); null to compress on this thread
+     */
+    public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages, ExecutorService compressors) {
         this.compression = compression;
         this.codec = FrameCodec.Codec.of(compression.algorithm());
         this.bundles = bundles;
         this.source = source;
         this.pages = pages;
+        this.compressors = compressors;
     }
 
     public Stats stats() {
@@ -87,7 +125,7 @@ public final class FileBackup {
             int blockSize = BlockSizes.forSize(size);
             int blockCount = (int) ((size + blockSize - 1) / blockSize);
             long[] checksums = new long[blockCount];
-            List<BlockRun> runs = new ArrayList<>();
+            List<Object> runs = new ArrayList<>(); // BlockRun, or PendingFrame until its frame is appended
             List<Long> pageFailures = new ArrayList<>();
             MessageDigest sha = sha256();
             ByteBuffer buf = ByteBuffer.allocate(blockSize);
@@ -142,9 +180,21 @@ public final class FileBackup {
             if (pendingFirst >= 0) {
                 flush(runs, path, pendingFirst, blockCount, pendingLength, checksums, blockSize);
             }
+            while (!inFlight.isEmpty()) {
+                appendOldest(path, blockSize);
+            }
+            List<BlockRun> resolved = new ArrayList<>(runs.size());
+            for (Object r : runs) {
+                resolved.add(r instanceof PendingFrame p ? p.run : (BlockRun) r);
+            }
             stats.files++;
             return Optional.of(new ManifestEntry(path, ManifestEntry.Type.FILE, size, mtime, mode,
-                    HexFormat.of().formatHex(sha.digest()), blockSize, checksums, List.copyOf(runs), null, List.copyOf(pageFailures)));
+                    HexFormat.of().formatHex(sha.digest()), blockSize, checksums, List.copyOf(resolved), null, List.copyOf(pageFailures)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("backup of " + path + " interrupted");
+        } finally {
+            inFlight.clear();
         }
     }
 
@@ -163,18 +213,45 @@ public final class FileBackup {
         }
     }
 
-    private void flush(List<BlockRun> runs, String path, int first, int end, int rawLength, long[] checksums, int blockSize) throws IOException {
-        byte[] stored = FrameCodec.compress(compression, frame, rawLength);
+    private void flush(List<Object> runs, String path, int first, int end, int rawLength, long[] checksums, int blockSize)
+            throws IOException, InterruptedException {
         long[] frameChecksums = java.util.Arrays.copyOfRange(checksums, first, end);
-        FrameRef ref = bundles.append(stored, rawLength, codec, path, first, frameChecksums, blockSize);
-        runs.add(new BlockRun(first, end - first, ref, 0));
-        stats.bytesStoredRaw += rawLength;
+        if (compressors == null) {
+            byte[] stored = FrameCodec.compress(compression, frame, rawLength);
+            FrameRef ref = bundles.append(stored, rawLength, codec, path, first, frameChecksums, blockSize);
+            runs.add(new BlockRun(first, end - first, ref, 0));
+            stats.bytesStoredRaw += rawLength;
+            stats.bytesStored += stored.length;
+            return;
+        }
+        byte[] raw = frame;
+        frame = new byte[FRAME_LIMIT]; // the compressor owns the old buffer now
+        Future<byte[]> stored = compressors.submit(() -> FrameCodec.compress(compression, raw, rawLength));
+        PendingFrame p = new PendingFrame(stored, first, end, rawLength, frameChecksums);
+        inFlight.add(p);
+        runs.add(p);
+        if (inFlight.size() >= MAX_IN_FLIGHT) {
+            appendOldest(path, blockSize);
+        }
+    }
+
+    /** Waits for the oldest frame in flight and appends it to the bundle, in file order. */
+    private void appendOldest(String path, int blockSize) throws IOException, InterruptedException {
+        PendingFrame p = inFlight.removeFirst();
+        byte[] stored;
+        try {
+            stored = p.stored.get();
+        } catch (ExecutionException e) {
+            throw new IOException("compressing " + path + " failed: " + e.getCause(), e.getCause());
+        }
+        FrameRef ref = bundles.append(stored, p.rawLength, codec, path, p.first, p.checksums, blockSize);
+        p.run = new BlockRun(p.first, p.end - p.first, ref, 0);
+        stats.bytesStoredRaw += p.rawLength;
         stats.bytesStored += stored.length;
     }
 
-    private static void addRun(List<BlockRun> runs, int block, StoredBlock s) {
-        if (!runs.isEmpty()) {
-            BlockRun last = runs.get(runs.size() - 1);
+    private static void addRun(List<Object> runs, int block, StoredBlock s) {
+        if (!runs.isEmpty() && runs.get(runs.size() - 1) instanceof BlockRun last) {
             if (last.frame().equals(s.frame()) && last.endBlock() == block && last.frameBlock() + last.count() == s.frameBlock()) {
                 runs.set(runs.size() - 1, new BlockRun(last.firstBlock(), last.count() + 1, last.frame(), last.frameBlock()));
                 return;

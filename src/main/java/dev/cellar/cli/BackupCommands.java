@@ -97,6 +97,27 @@ final class BackupCommands {
         }
     }
 
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = {"Delete a backup that no other backup needs, keeping at least minimum-redundancy backups.",
+                    "Exit code 6 (refused) when another backup references its blocks: delete that one first."})
+    static final class Delete implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "SERVER")
+        String server;
+        @Parameters(index = "1", paramLabel = "ID")
+        String id;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            var r = root.cellar().deleteBackup(server, id);
+            root.output().result(r, out -> out.println("Deleted backup " + r.id() + " of server " + r.server() + ": "
+                    + r.filesDeleted() + " files, " + size(r.bytesFreed()) + " freed."));
+            return ExitCode.OK.code();
+        }
+    }
+
     static void printBackup(PrintWriter out, BackupInfo b) {
         Map<String, Object> rows = new LinkedHashMap<>();
         rows.put("Backup", b.id() + " of server " + b.server());

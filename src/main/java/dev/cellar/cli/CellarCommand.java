@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
                 BackupCommands.Backup.class,
                 BackupCommands.ListBackups.class,
                 BackupCommands.ShowBackup.class,
-                PlannedCommands.Delete.class,
+                BackupCommands.Delete.class,
                 PlannedCommands.Keep.class,
                 PlannedCommands.ArchiveWal.class,
                 PlannedCommands.SwitchWal.class,

@@ -35,18 +35,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a backup no other backup depends on.")
-    static final class Delete extends PlannedVerb {
-        @Parameters(index = "0", paramLabel = "SERVER")
-        String server;
-        @Parameters(index = "1", paramLabel = "ID")
-        String id;
-
-        String plannedIn() {
-            return "issue #3";
-        }
-    }
-
     @Command(name = "keep", mixinStandardHelpOptions = true, description = "Keep a backup regardless of the retention policy, or release it.")
     static final class Keep extends PlannedVerb {
         @Parameters(index = "0", paramLabel = "SERVER")

@@ -107,6 +107,24 @@ class BaseBackupIT {
 
             CliRun text = cellar(config, "list-backups", "main");
             assertThat(text.out()).contains(first.id()).contains(second.id()).contains("incremental").contains("DONE");
+
+            // delete: the full backup holds blocks the incremental references
+            CliRun refused = cellar(config, "delete", "main", first.id());
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(6);
+            assertThat(refused.err()).contains("backup " + second.id() + " references blocks stored by backup " + first.id());
+            CliRun deleted = cellar(config, "delete", "main", second.id());
+            assertThat(deleted.exitCode()).as(deleted.toString()).isZero();
+            assertThat(deleted.out()).contains("Deleted backup " + second.id());
+            assertThat(dir.resolve("repo/main/backups/" + second.id())).doesNotExist();
+            assertThat(new ObjectMapper().readTree(cellar(config, "--json", "list-backups", "main").out())).hasSize(1);
+            // The full still reads back whole (every frame, block and file checksum verified); files untouched
+            // since it was taken still equal the cluster's.
+            assertThat(compareWithCluster(first, pg)).doesNotContain("PG_VERSION", relationPath(pg, "archive"));
+            CliRun keepOne = CliRun.run(Map.of("CELLAR_SERVERS_MAIN_MINIMUM_REDUNDANCY", "1"), dir,
+                    "--config", config.toString(), "delete", "main", first.id());
+            assertThat(keepOne.exitCode()).isEqualTo(6);
+            assertThat(keepOne.err()).contains("fewer than its minimum-redundancy of 1");
+            assertThat(cellar(config, "delete", "main", "20000101T000000").exitCode()).isEqualTo(4);
         }
     }
 

@@ -90,6 +90,35 @@ class FileBackupTest {
     }
 
     @Test
+    void framesCompressedOnAPoolAreStoredInFileOrder() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            BundleWriter bundles = new BundleWriter(repo, "main", "backups/p/bundles", "w0", 4 << 20);
+            FileBackup fb = new FileBackup(Compression.DEFAULT, bundles, BlockSource.none(), null, pool);
+            Map<String, ManifestEntry> out = new LinkedHashMap<>();
+            for (String name : List.of("big", "compressible", "small", "empty")) {
+                fb.backup(data.resolve(name), name, -1, 0, 0600).ifPresent(e -> out.put(name, e));
+            }
+            bundles.seal();
+            assertReadsBack(out);
+            // frames of one file were appended in block order
+            for (ManifestEntry e : out.values()) {
+                long lastOffset = -1;
+                String lastBundle = "";
+                for (var run : e.runs()) {
+                    if (run.frame().bundle().equals(lastBundle)) {
+                        assertThat(run.frame().offset()).isGreaterThan(lastOffset);
+                    }
+                    lastBundle = run.frame().bundle();
+                    lastOffset = run.frame().offset();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void anIncrementalStoresOnlyChangedBlocksAndStillReadsBackWhole() throws Exception {
         Result full = backup("20261127T010000", BlockSource.none(), Compression.DEFAULT);
         try (RandomAccessFile f = new RandomAccessFile(data.resolve("big").toFile(), "rw")) {
