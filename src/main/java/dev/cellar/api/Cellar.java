@@ -65,18 +65,17 @@ public final class Cellar implements AutoCloseable {
         }
         boolean restart = backupId != null;
         if (backupId == null) {
-            backupId = BackupId.at(java.time.Instant.now());
+            // The launch time, or the next free second: an ID under backups/ is never reused, even one
+            // an abandoned attempt left without backup.json (docs/design.md 5.2).
+            java.time.Instant at = java.time.Instant.now();
             try (Storage storage = StorageOpener.open(settings.requireRepository())) {
-                while (storage.exists(server + "/backups/" + backupId + "/backup.json")) {
-                    backupId = BackupId.at(java.time.Instant.now().plusSeconds(1));
-                    Thread.sleep(1000);
+                while (storage.exists(server + "/backups/" + BackupId.at(at))) {
+                    at = at.plusSeconds(1);
                 }
             } catch (IOException e) {
                 throw new CellarException(ExitCode.FAILED, "cannot open the repository: " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CellarException(ExitCode.FAILED, "interrupted");
             }
+            backupId = BackupId.at(at);
         }
         JobParameters params = new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)

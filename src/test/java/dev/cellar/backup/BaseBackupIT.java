@@ -158,7 +158,7 @@ class BaseBackupIT {
                 f.seek(3L * PageChecksum.BLCKSZ + 4000);
                 f.write(b ^ 0x55);
             }
-            restart(pg);
+            pg.start();
             Path config = configure(pg);
             CliRun run = cellar(config, "backup", "main");
             assertThat(run.exitCode()).as(run.toString()).isZero();
@@ -175,11 +175,5 @@ class BaseBackupIT {
             rs.next();
             return rs.getString(1);
         }
-    }
-
-    private static void restart(PostgresCluster pg) throws Exception {
-        var m = PostgresCluster.class.getDeclaredMethod("startServer");
-        m.setAccessible(true);
-        m.invoke(pg);
     }
 }

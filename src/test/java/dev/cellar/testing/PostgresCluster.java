@@ -288,6 +288,13 @@ public final class PostgresCluster implements AutoCloseable {
         return OsProcess.runAsPostgres(cmd, base, 60);
     }
 
+    /** Starts the server again after {@link #stop} (on a new free port). */
+    public void start() {
+        if (!running) {
+            startServer();
+        }
+    }
+
     public void stop() {
         if (running) {
             OsProcess.runAsPostgres(List.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "60", "stop"), base, 90);
