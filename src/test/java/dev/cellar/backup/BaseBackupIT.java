@@ -158,7 +158,7 @@ class BaseBackupIT {
                 f.seek(3L * PageChecksum.BLCKSZ + 4000);
                 f.write(b ^ 0x55);
             }
-            pg.start();
+            pg.startAgain();
             Path config = configure(pg);
             CliRun run = cellar(config, "backup", "main");
             assertThat(run.exitCode()).as(run.toString()).isZero();

@@ -289,7 +289,7 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     /** Starts the server again after {@link #stop} (on a new free port). */
-    public void start() {
+    public void startAgain() {
         if (!running) {
             startServer();
         }
