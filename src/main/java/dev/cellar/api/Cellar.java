@@ -55,6 +55,11 @@ public final class Cellar implements AutoCloseable {
      * checkpoints instead of starting another.
      */
     public BackupResult backup(String server, boolean full, boolean waitForWal) {
+        return backup(server, full, waitForWal, 0);
+    }
+
+    /** @param bwlimit bytes per second written to the repository for this run; 0 for the server's setting */
+    public BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit) {
         settings.server(server);
         JobRuntime runtime = jobs();
         String backupId = null;
@@ -77,12 +82,15 @@ public final class Cellar implements AutoCloseable {
             }
             backupId = BackupId.at(at);
         }
-        JobParameters params = new JobParametersBuilder()
+        JobParametersBuilder builder = new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)
                 .addString(BaseBackupJobConfig.BACKUP_ID, backupId)
                 .addString(BaseBackupJobConfig.FULL, Boolean.toString(full), false)
-                .addString(BaseBackupJobConfig.WAIT, Boolean.toString(waitForWal), false)
-                .toJobParameters();
+                .addString(BaseBackupJobConfig.WAIT, Boolean.toString(waitForWal), false);
+        if (bwlimit > 0) {
+            builder.addString(BaseBackupJobConfig.BWLIMIT, Long.toString(bwlimit), false);
+        }
+        JobParameters params = builder.toJobParameters();
         JobExecution e = runtime.launcher().launch(BaseBackupJobConfig.JOB, params);
         BackupInfo info = null;
         if (e.getStatus() == org.springframework.batch.core.BatchStatus.COMPLETED) {

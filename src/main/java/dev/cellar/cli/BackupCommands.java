@@ -31,13 +31,24 @@ final class BackupCommands {
         boolean full;
         @Option(names = "--wait", description = "Wait until the WAL segment of the backup's end is archived.")
         boolean waitForWal;
+        @Option(names = "--bwlimit", paramLabel = "RATE", description = "Limit writes to the repository, e.g. 50M (bytes per second; "
+                + "K, M, G); overrides the server's bwlimit.")
+        String bwlimit;
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() {
             CellarCommand root = CellarCommand.root(spec);
-            Cellar.BackupResult r = root.cellar().backup(server, full, waitForWal);
+            long rate = 0;
+            if (bwlimit != null) {
+                try {
+                    rate = dev.cellar.config.SettingsLoader.bandwidth(bwlimit);
+                } catch (IllegalArgumentException e) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--bwlimit: " + e.getMessage());
+                }
+            }
+            Cellar.BackupResult r = root.cellar().backup(server, full, waitForWal, rate);
             root.output().result(r, out -> {
                 if (r.restarted()) {
                     out.println("Restarted the failed backup " + r.execution().parameters().get("backup-id") + ".");

@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param walSpool        where {@code cellar-wal-archive} drops segments
  * @param passfile        a pgpass-format file for this server; else PGPASSWORD, PGPASSFILE or ~/.pgpass
  * @param schedules       Quartz cron expressions by job name (base-backup, wal-sweep, ...)
+ * @param failOnPageChecksum whether a base backup fails when a page fails its data checksum (else it warns and records it)
+ * @param bwlimit         bytes per second a backup may write to the repository; 0 for no limit
  */
 public record ServerSettings(
         String name,
@@ -28,7 +30,9 @@ public record ServerSettings(
         int minimumRedundancy,
         AgeLimit lastBackupMaximumAge,
         AgeLimit lastWalMaximumAge,
-        Map<String, String> schedules) {
+        Map<String, String> schedules,
+        boolean failOnPageChecksum,
+        long bwlimit) {
 
     public Optional<Path> pgdataPath() {
         return Optional.ofNullable(pgdata);

@@ -37,7 +37,8 @@ public final class SettingsLoader {
     /** Keys of a server block, in the order the documentation lists them. */
     public static final List<String> SERVER_KEYS = List.of(
             "conninfo", "pgdata", "pg-bin", "wal-spool", "passfile", "compression", "parallel",
-            "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "schedules");
+            "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "page-checksum-failure",
+            "bwlimit", "schedules");
 
     /** The jobs a server can schedule. */
     public static final List<String> SCHEDULED_JOBS = List.of("base-backup", "wal-sweep", "verify-restore", "retention-prune");
@@ -206,6 +207,12 @@ public final class SettingsLoader {
         AgeLimit walAge = lastWalAge == null ? null : parsed(lastWalAge, prefix + ".last-wal-maximum-age", AgeLimit::parse);
         int parallel = integer(value.apply("parallel"), prefix + ".parallel", 2, 1, 64);
         int minimumRedundancy = integer(value.apply("minimum-redundancy"), prefix + ".minimum-redundancy", 0, 0, 1000);
+        String pageChecksumFailure = value.apply("page-checksum-failure");
+        if (pageChecksumFailure != null && !pageChecksumFailure.equals("warn") && !pageChecksumFailure.equals("fail")) {
+            throw new ConfigException(prefix + ".page-checksum-failure", "'" + pageChecksumFailure + "' is not valid; expected warn or fail");
+        }
+        String bwlimit = value.apply("bwlimit");
+        long bytesPerSecond = bwlimit == null ? 0 : parsed(bwlimit, prefix + ".bwlimit", SettingsLoader::bandwidth);
 
         Map<String, Object> schedulesMap = mapping(m.get("schedules"), prefix + ".schedules");
         checkKeys(schedulesMap, prefix + ".schedules", Set.copyOf(SCHEDULED_JOBS));
@@ -243,7 +250,27 @@ public final class SettingsLoader {
                 minimumRedundancy,
                 backupAge,
                 walAge,
-                Map.copyOf(schedules));
+                Map.copyOf(schedules),
+                "fail".equals(pageChecksumFailure),
+                bytesPerSecond);
+    }
+
+    /** The form of a bandwidth: bytes per second, with an optional K, M or G (powers of 1024). */
+    public static final String BANDWIDTH_FORM = "\"<n>[K|M|G]\" bytes per second, e.g. \"50M\"";
+
+    /** Parses a bandwidth ({@link #BANDWIDTH_FORM}) into bytes per second. */
+    public static long bandwidth(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*([KMG]?)B?(/S)?").matcher(text.trim().toUpperCase(Locale.ROOT));
+        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+            throw new IllegalArgumentException("'" + text + "' is not a bandwidth; expected " + BANDWIDTH_FORM);
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "K" -> n << 10;
+            case "M" -> n << 20;
+            case "G" -> n << 30;
+            default -> n;
+        };
     }
 
     /** Parses a value, turning the parser's message into an error about {@code key}. */

@@ -160,6 +160,15 @@ class BaseBackupIT {
             }
             pg.startAgain();
             Path config = configure(pg);
+
+            // page-checksum-failure: fail (here from the environment): the backup fails naming the page, nothing is committed
+            CliRun strict = CliRun.run(Map.of("CELLAR_SERVERS_MAIN_PAGE_CHECKSUM_FAILURE", "fail"), dir,
+                    "--config", config.toString(), "backup", "main");
+            assertThat(strict.exitCode()).as(strict.toString()).isEqualTo(1);
+            assertThat(strict.out()).contains("1 pages failed their data checksum (page-checksum-failure: fail): " + file + " pages [3]");
+            assertThat(new ObjectMapper().readTree(cellar(config, "--json", "list-backups", "main").out())).isEmpty();
+
+            // warn (the default): the same backup is restarted, completes, and records the page
             CliRun run = cellar(config, "backup", "main");
             assertThat(run.exitCode()).as(run.toString()).isZero();
             BackupInfo info = BackupInfo.read(repo(), "main",

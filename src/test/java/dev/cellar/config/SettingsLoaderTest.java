@@ -62,6 +62,14 @@ class SettingsLoaderTest {
         assertThat(main.parallel()).isEqualTo(4);
         assertThat(main.schedules()).containsEntry("base-backup", "0 0 2 * * ?").hasSize(2);
         assertThat(main.pgBinPath()).isEmpty();
+        assertThat(main.failOnPageChecksum()).isFalse();
+        assertThat(main.bwlimit()).isZero();
+        ServerSettings limited = parse(VALID.replace("parallel: 4", "bwlimit: 50M\n      page-checksum-failure: fail")).server("main");
+        assertThat(limited.bwlimit()).isEqualTo(50L << 20);
+        assertThat(limited.failOnPageChecksum()).isTrue();
+        assertThat(SettingsLoader.bandwidth("512k")).isEqualTo(512L << 10);
+        assertThat(SettingsLoader.bandwidth("1G")).isEqualTo(1L << 30);
+        assertThat(SettingsLoader.bandwidth("1000")).isEqualTo(1000);
     }
 
     @Test
@@ -132,6 +140,8 @@ class SettingsLoaderTest {
             "pgdata: /var/lib/postgresql/15/main|pgdata: relative/path|cellar.servers.main.pgdata: 'relative/path' is not an absolute path",
             "minimum-redundancy: 2|minimum-redundancy: [1, 2]|cellar.servers.main.minimum-redundancy: expected a single value, found a list",
             "    main:|    Main Server:|cellar.servers.Main Server: invalid server name",
+            "parallel: 4|page-checksum-failure: ignore|cellar.servers.main.page-checksum-failure: 'ignore' is not valid; expected warn or fail",
+            "parallel: 4|bwlimit: fast|cellar.servers.main.bwlimit: 'fast' is not a bandwidth",
     })
     void otherMistakesAreOneLineNamingTheKey(String from, String to, String message) {
         assertThat(mistake(VALID.replace(from, to)).getMessage()).startsWith(message);

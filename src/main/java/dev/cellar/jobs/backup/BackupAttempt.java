@@ -19,6 +19,7 @@ final class BackupAttempt implements AutoCloseable {
     RepositoryLock lock;
     BackupSession session;
     BaseBackup.CopyResult copy;
+    boolean failOnPageChecksum;
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackupAttempt.class);
 

@@ -56,6 +56,7 @@ public class BaseBackupJobConfig {
     public static final String BACKUP_ID = "backup-id";
     public static final String FULL = "full";
     public static final String WAIT = "wait";
+    public static final String BWLIMIT = "bwlimit";
 
     /** Checkpoint keys of the job execution context (they survive into a restart). */
     public static final String TYPE = "base-backup.type";
@@ -146,7 +147,9 @@ public class BaseBackupJobConfig {
     private static void preflight(ChunkContext chunk, ExecutionContext ctx, BackupAttempt a, CellarSettings settings) throws Exception {
         ServerSettings server = settings.server(param(chunk, JobHistory.SERVER_PARAMETER));
         String id = param(chunk, BACKUP_ID);
-        a.storage = StorageOpener.open(settings.requireRepository());
+        String bwlimit = param(chunk, BWLIMIT);
+        a.storage = StorageOpener.open(settings.requireRepository(), bwlimit != null ? Long.parseLong(bwlimit) : server.bwlimit());
+        a.failOnPageChecksum = server.failOnPageChecksum();
         a.lock = RepositoryLock.acquire(a.storage, server.name(), "backup", "base-backup " + id);
         a.backup = new BaseBackup(a.storage, server, PostgresConnector.fromProcess());
         boolean full = "true".equals(param(chunk, FULL));
@@ -207,7 +210,13 @@ public class BaseBackupJobConfig {
         ctx.putString(COPY_MANIFEST, partial);
         ctx.putString(COPY_STATS, copy.bytesRead() + "," + copy.bytesStored() + "," + copy.bytesReused() + "," + copy.files() + "," + copy.pageFailures());
         if (copy.pageFailures() > 0) {
-            log.warn("base-backup {}: {} pages failed their data checksum; see show-backup", a.plan.backupId(), copy.pageFailures());
+            String where = copy.entries().stream().filter(e -> !e.pageFailures().isEmpty()).limit(3)
+                    .map(e -> e.path() + " pages " + e.pageFailures()).collect(java.util.stream.Collectors.joining(", "));
+            if (a.failOnPageChecksum) {
+                throw new IllegalStateException(copy.pageFailures() + " pages failed their data checksum (page-checksum-failure: fail): " + where);
+            }
+            log.warn("base-backup {}: {} pages failed their data checksum: {}; the backup records them (show-backup)",
+                    a.plan.backupId(), copy.pageFailures(), where);
         }
     }
 
