@@ -146,6 +146,39 @@ class BaseBackupIT {
     }
 
     @Test
+    void tablespacesAreBackedUpThroughTheirLinks() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            Path location = java.nio.file.Files.createDirectories(pg.base().resolve("tblspc"));
+            dev.cellar.testing.OsProcess.chownToPostgres(location);
+            pg.execute("CREATE TABLESPACE outside LOCATION '" + location + "'",
+                    "CREATE TABLE elsewhere TABLESPACE outside AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g",
+                    "CHECKPOINT");
+            String oid;
+            try (var c = pg.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT oid FROM pg_tablespace WHERE spcname = 'outside'")) {
+                rs.next();
+                oid = rs.getString(1);
+            }
+            Path config = configure(pg);
+            CliRun run = cellar(config, "backup", "main");
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            BackupInfo info = BackupInfo.read(repo(), "main",
+                    new ObjectMapper().readTree(cellar(config, "--json", "show-backup", "main", "latest").out()).get("id").asText()).orElseThrow();
+            Manifest m = info.manifest(repo());
+            ManifestEntry link = m.entry("pg_tblspc/" + oid);
+            assertThat(link.type()).isEqualTo(ManifestEntry.Type.LINK);
+            assertThat(link.linkTarget()).isEqualTo(location.toString());
+            String table = relationPath(pg, "elsewhere");   // pg_tblspc/<oid>/PG_15_.../<db>/<relfilenode>
+            assertThat(table).startsWith("pg_tblspc/" + oid + "/");
+            ManifestEntry heap = m.entry(table);
+            assertThat(heap).isNotNull();
+            assertThat(heap.size()).isGreaterThan(1 << 20);
+            assertThat(info.tablespaceMap()).contains(oid + " " + location);
+            assertThat(compareWithCluster(info, pg)).isSubsetOf("global/pg_control");
+        }
+    }
+
+    @Test
     void aCorruptPageIsDetectedAndRecorded() throws Exception {
         try (PostgresCluster pg = PostgresCluster.start()) {
             pg.execute("CREATE TABLE victim AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g", "CHECKPOINT");
