@@ -10,6 +10,7 @@ import dev.cellar.jobs.JobRuntime;
 import dev.cellar.postgres.PostgresConnector;
 import dev.cellar.backup.BackupId;
 import dev.cellar.jobs.backup.BaseBackupJobConfig;
+import dev.cellar.jobs.wal.WalSweepJobConfig;
 import dev.cellar.repository.BackupCatalog;
 import dev.cellar.repository.BackupInfo;
 import dev.cellar.storage.Storage;
@@ -97,6 +98,27 @@ public final class Cellar implements AutoCloseable {
             info = backupCatalog(server, c -> c.find(e.getJobParameters().getString(BaseBackupJobConfig.BACKUP_ID))).orElse(null);
         }
         return new BackupResult(restart, runtime.history().show(e.getId()), info);
+    }
+
+    /**
+     * {@code cellar archive-wal SERVER}: one wal-sweep run. When the server's last sweep FAILED or
+     * was STOPPED, that run is restarted instead of starting another.
+     */
+    public ExecutionDetail archiveWal(String server) {
+        settings.server(server);
+        JobRuntime runtime = jobs();
+        String run = null;
+        for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(server, WalSweepJobConfig.JOB, null, null, 1))) {
+            if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {
+                run = runtime.history().show(last.id()).parameters().get(WalSweepJobConfig.RUN);
+            }
+        }
+        JobParameters params = new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, server)
+                .addString(WalSweepJobConfig.RUN, run != null ? run : java.time.Instant.now().toString())
+                .toJobParameters();
+        JobExecution e = runtime.launcher().launch(WalSweepJobConfig.JOB, params);
+        return runtime.history().show(e.getId());
     }
 
     /** The outcome of {@code cellar backup}. */

@@ -38,6 +38,7 @@ public final class ServerChecker {
     public static final String REPOSITORY = "repository";
     public static final String WAL_SPOOL = "wal-spool";
     public static final String SYSTEM_IDENTIFIER = "system-identifier";
+    public static final String WAL_ERRORS = "wal-errors";
 
     /** The oldest major Cellar supports. */
     public static final int MINIMUM_MAJOR = 13;
@@ -229,11 +230,25 @@ public final class ServerChecker {
             }
             out.add(CheckOutcome.ok(REPOSITORY, storage.uri() + " is writable"));
             checkIdentity(storage, server, live, out);
+            checkWalErrors(storage, server, out);
         } catch (IOException | RuntimeException e) {
             out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
                     "check that the repository exists and that this user may write to it"));
             out.add(CheckOutcome.skipped(SYSTEM_IDENTIFIER, "repository not reachable"));
+            out.add(CheckOutcome.skipped(WAL_ERRORS, "repository not reachable"));
         }
+    }
+
+    private void checkWalErrors(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
+        List<Storage.Entry> errors = storage.list(dev.cellar.repository.RepositoryLayout.walErrorsDir(server.name()));
+        if (errors.isEmpty()) {
+            out.add(CheckOutcome.ok(WAL_ERRORS, "none"));
+            return;
+        }
+        String names = errors.stream().limit(3).map(Storage.Entry::name).collect(java.util.stream.Collectors.joining(", "));
+        out.add(CheckOutcome.failed(WAL_ERRORS, errors.size() + " files kept aside by wal-sweep: " + names + (errors.size() > 3 ? ", ..." : ""),
+                "look at " + storage.uri() + server.name() + "/wal-errors (a duplicate with different content means two clusters archive "
+                        + "here, or one was restored without a new timeline); remove the files once dealt with"));
     }
 
     private void checkIdentity(Storage storage, ServerSettings server, Optional<ServerIdentity> live, List<CheckOutcome> out) throws IOException {

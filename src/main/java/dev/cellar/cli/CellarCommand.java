@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
                 BackupCommands.ShowBackup.class,
                 BackupCommands.Delete.class,
                 PlannedCommands.Keep.class,
-                PlannedCommands.ArchiveWal.class,
+                WalCommands.ArchiveWal.class,
                 PlannedCommands.SwitchWal.class,
                 PlannedCommands.Recover.class,
                 PlannedCommands.Verify.class,

@@ -53,16 +53,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "archive-wal", mixinStandardHelpOptions = true, description = "Run one wal-sweep job: move spooled WAL into the repository.")
-    static final class ArchiveWal extends PlannedVerb {
-        @Parameters(paramLabel = "SERVER")
-        String server;
-
-        String plannedIn() {
-            return "issue #4, wal-sweep job";
-        }
-    }
-
     @Command(name = "switch-wal", mixinStandardHelpOptions = true, description = "Force a WAL switch, optionally waiting until the segment is archived.")
     static final class SwitchWal extends PlannedVerb {
         @Parameters(paramLabel = "SERVER")

@@ -59,7 +59,7 @@ class CheckIT {
             CliRun run = check(pg, "postgres", pg.password(), TestConfig.fileRepository(dir));
             assertThat(run.exitCode()).as(run.toString()).isZero();
             for (String name : new String[] {"postgresql", "server-version", "wal-level", "archive-mode", "archive-command",
-                    "backup-privileges", "archiver", "pgdata", "repository", "wal-spool", "system-identifier"}) {
+                    "backup-privileges", "archiver", "pgdata", "repository", "wal-spool", "system-identifier", "wal-errors"}) {
                 assertThat(line(run, name)).as(run.toString()).contains(" OK ");
             }
             assertThat(run.out()).contains("All critical checks passed.");

@@ -27,7 +27,9 @@ class JobDescriptorsTest {
     Path dir;
 
     /** The configuration class holding each job's constants. */
-    static final Map<String, Class<?>> CONFIGS = Map.of(BaseBackupJobConfig.JOB, BaseBackupJobConfig.class);
+    static final Map<String, Class<?>> CONFIGS = Map.of(
+            BaseBackupJobConfig.JOB, BaseBackupJobConfig.class,
+            dev.cellar.jobs.wal.WalSweepJobConfig.JOB, dev.cellar.jobs.wal.WalSweepJobConfig.class);
 
     @Test
     @SuppressWarnings("unchecked")

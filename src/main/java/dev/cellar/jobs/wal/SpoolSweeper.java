@@ -1,0 +1,158 @@
+package dev.cellar.jobs.wal;
+
+import dev.cellar.config.CellarSettings;
+import dev.cellar.config.Compression;
+import dev.cellar.config.ServerSettings;
+import dev.cellar.postgres.BackupSession;
+import dev.cellar.postgres.PostgresConnector;
+import dev.cellar.repository.RepositoryLock;
+import dev.cellar.repository.ServerIdentity;
+import dev.cellar.storage.Storage;
+import dev.cellar.storage.StorageOpener;
+import dev.cellar.wal.WalArchive;
+import dev.cellar.wal.WalSweep;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.batch.core.ExitStatus;
+import org.springframework.batch.core.listener.StepExecutionListener;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.Chunk;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.item.ItemStreamReader;
+import org.springframework.batch.infrastructure.item.ItemWriter;
+
+/**
+ * The wal-sweep step's reader, writer and listener in one, per step execution: before the step it
+ * opens the repository, takes the server's {@code archive} lock and establishes the server's
+ * identity (from the repository, or recorded from the server the first time); it reads the spool
+ * in WAL order and sweeps each file (docs/design.md 5.7). Its checkpoint is the business position,
+ * the last file handled, not a count: archived files leave the spool, so a restart simply finds
+ * what is left.
+ */
+public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, StepExecutionListener {
+
+    private static final Logger log = LoggerFactory.getLogger(SpoolSweeper.class);
+
+    private final CellarSettings settings;
+    private final String serverName;
+    private Storage storage;
+    private RepositoryLock lock;
+    private WalSweep sweep;
+    private Iterator<Path> pending;
+    private String lastHandled;
+    private long archived;
+    private long bytes;
+    private final List<String> problems = new ArrayList<>();
+
+    public SpoolSweeper(CellarSettings settings, String serverName) {
+        this.settings = settings;
+        this.serverName = serverName;
+    }
+
+    @Override
+    public void beforeStep(StepExecution stepExecution) {
+        ServerSettings server = settings.server(serverName);
+        try {
+            storage = StorageOpener.open(settings.requireRepository());
+            lock = RepositoryLock.acquire(storage, server.name(), "archive", "wal-sweep");
+            ServerIdentity identity = identity(server);
+            int level = server.compression().algorithm() == Compression.Algorithm.ZSTD ? server.compression().level() : 3;
+            sweep = new WalSweep(new WalArchive(storage, server.name(), level), server.walSpool(), identity);
+        } catch (Exception e) {
+            release();
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** The repository's record of the server; the first sweep records it from the server itself. */
+    private ServerIdentity identity(ServerSettings server) throws Exception {
+        Optional<ServerIdentity> recorded = ServerIdentity.read(storage, server.name());
+        if (recorded.isPresent()) {
+            return recorded.get();
+        }
+        try (Connection c = PostgresConnector.fromProcess().connect(server.conninfo(), server.passfilePath())) {
+            BackupSession.ClusterInfo info = BackupSession.clusterInfo(c);
+            ServerIdentity live = new ServerIdentity(info.systemIdentifier(), info.major(), info.walSegmentSize());
+            live.write(storage, server.name());
+            return live;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("the repository has no identity for server " + server.name()
+                    + " yet, and the server cannot be reached to record it: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void open(ExecutionContext ctx) {
+        lastHandled = ctx.getString(WalSweepJobConfig.LAST_ARCHIVED, null);
+        try {
+            pending = sweep.pending().iterator();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot list the spool: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Path read() {
+        return pending.hasNext() ? pending.next() : null;
+    }
+
+    @Override
+    public void write(Chunk<? extends Path> chunk) throws Exception {
+        for (Path p : chunk) {
+            WalSweep.Outcome o = sweep.sweep(p);
+            if (o.isProblem()) {
+                problems.add(o.name() + " " + o.status() + " (" + o.reason() + ")");
+                log.warn("wal-sweep {}: {} {}: {}", serverName, o.name(), o.status(), o.detail());
+                continue;
+            }
+            lastHandled = o.name();
+            if (o.status() == WalSweep.Status.ARCHIVED) {
+                archived++;
+                bytes += o.bytes();
+            }
+        }
+    }
+
+    @Override
+    public void update(ExecutionContext ctx) {
+        if (lastHandled != null) {
+            ctx.putString(WalSweepJobConfig.LAST_ARCHIVED, lastHandled);
+        }
+        ctx.putLong(WalSweepJobConfig.ARCHIVED, archived);
+        ctx.putLong(WalSweepJobConfig.BYTES, bytes);
+        ctx.putLong(WalSweepJobConfig.PROBLEMS, problems.size());
+    }
+
+    @Override
+    public ExitStatus afterStep(StepExecution stepExecution) {
+        release();
+        log.info("wal-sweep {}: {} files archived ({} MiB), {} problems", serverName, archived, bytes >> 20, problems.size());
+        if (!problems.isEmpty() && stepExecution.getStatus() == org.springframework.batch.core.BatchStatus.COMPLETED) {
+            return new ExitStatus(WalSweepJobConfig.COMPLETED_WITH_WARNINGS,
+                    problems.size() + " files kept in wal-errors: " + String.join("; ", problems));
+        }
+        return null;
+    }
+
+    private void release() {
+        try {
+            if (lock != null) {
+                lock.close();
+            }
+            if (storage != null) {
+                storage.close();
+            }
+        } catch (Exception e) {
+            log.warn("releasing the archive lock: {}", e.toString());
+        } finally {
+            lock = null;
+            storage = null;
+        }
+    }
+}

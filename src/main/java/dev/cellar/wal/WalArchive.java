@@ -1,0 +1,112 @@
+package dev.cellar.wal;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import dev.cellar.repository.RepositoryFormatException;
+import dev.cellar.repository.RepositoryLayout;
+import dev.cellar.storage.Storage;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The server's WAL in the repository (docs/design.md 5.7): segments, {@code .partial} and
+ * {@code .backup} files as {@code wal/TTTTTTTTLLLLLLLL/<name>.zst}, timeline history files as
+ * {@code wal/<name>.zst}; zstd frames carrying zstd's own content checksum, so every read is
+ * verified. Files are write-once. Files that must not be archived are kept, as found, under
+ * {@code wal-errors/<name>.<stamp>.<reason>}.
+ */
+public final class WalArchive {
+
+    static final String SUFFIX = ".zst";
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Storage storage;
+    private final String server;
+    private final int level;
+
+    public WalArchive(Storage storage, String server, int zstdLevel) {
+        this.storage = storage;
+        this.server = server;
+        this.level = zstdLevel;
+    }
+
+    public String pathOf(WalFileName name) {
+        String dir = RepositoryLayout.walDir(server);
+        String sub = name.repositoryDirectory();
+        return (sub.isEmpty() ? dir : dir + "/" + sub) + "/" + name.name() + SUFFIX;
+    }
+
+    public boolean contains(WalFileName name) throws IOException {
+        return storage.exists(pathOf(name));
+    }
+
+    /** The archived content, verified by zstd's content checksum. */
+    public byte[] read(WalFileName name) throws IOException {
+        byte[] stored = storage.readAll(pathOf(name));
+        long size = Zstd.getFrameContentSize(stored);
+        if (size < 0 || size > Integer.MAX_VALUE) {
+            throw new RepositoryFormatException(pathOf(name) + " is not a zstd frame of known size");
+        }
+        try {
+            return Zstd.decompress(stored, (int) size);
+        } catch (RuntimeException e) {
+            throw new RepositoryFormatException(pathOf(name) + " is damaged: " + e.getMessage(), e);
+        }
+    }
+
+    /** Stores a file write-once; returns the stored size. */
+    public long store(WalFileName name, byte[] content) throws IOException {
+        byte[] stored;
+        try (ZstdCompressCtx ctx = new ZstdCompressCtx()) {
+            ctx.setLevel(level);
+            ctx.setChecksum(true);
+            ctx.setContentSize(true);
+            stored = ctx.compress(content);
+        }
+        storage.write(pathOf(name), stored, Storage.IfExists.FAIL);
+        return stored.length;
+    }
+
+    /** Keeps a file that must not be archived, as found, for an operator to look at; returns where. */
+    public String quarantine(String fileName, byte[] content, String reason) throws IOException {
+        String path = RepositoryLayout.walErrorsDir(server) + "/" + fileName + "." + STAMP.format(Instant.now()) + "." + reason;
+        for (int n = 2; storage.exists(path); n++) {
+            path = RepositoryLayout.walErrorsDir(server) + "/" + fileName + "." + STAMP.format(Instant.now()) + "-" + n + "." + reason;
+        }
+        storage.write(path, content, Storage.IfExists.FAIL);
+        return path;
+    }
+
+    /** Files under wal-errors: what `check` reports until an operator deals with them. */
+    public List<String> errors() throws IOException {
+        List<String> out = new ArrayList<>();
+        storage.list(RepositoryLayout.walErrorsDir(server)).forEach(e -> out.add(e.name()));
+        return out;
+    }
+
+    /** Every archived WAL file, in WAL order. */
+    public List<WalFileName> list() throws IOException {
+        List<WalFileName> out = new ArrayList<>();
+        String dir = RepositoryLayout.walDir(server);
+        for (Storage.Entry e : storage.list(dir)) {
+            if (e.directory()) {
+                for (Storage.Entry f : storage.list(dir + "/" + e.name())) {
+                    parseStored(f.name()).ifPresent(out::add);
+                }
+            } else {
+                parseStored(e.name()).ifPresent(out::add);
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static Optional<WalFileName> parseStored(String stored) {
+        return stored.endsWith(SUFFIX) ? WalFileName.parse(stored.substring(0, stored.length() - SUFFIX.length())) : Optional.empty();
+    }
+}

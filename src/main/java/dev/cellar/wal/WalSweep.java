@@ -1,0 +1,102 @@
+package dev.cellar.wal;
+
+import dev.cellar.repository.ServerIdentity;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Moves WAL from the spool ({@code archive_command} drops files there) into the repository, one
+ * file at a time, in WAL order. A file leaves the spool only once it is durable in the repository,
+ * or known to be there already with the same bytes, or kept in wal-errors:
+ * <ul>
+ *   <li>a segment (or .partial) whose name, size or first page header is wrong: {@code corrupt};</li>
+ *   <li>a name that is no WAL file at all: {@code unknown};</li>
+ *   <li>a name already archived with other bytes: {@code duplicate} (the archived file is never
+ *       touched; an operator decides);</li>
+ *   <li>a name already archived with the same bytes (PostgreSQL archives again after a crash):
+ *       dropped from the spool.</li>
+ * </ul>
+ */
+public final class WalSweep {
+
+    /** What became of one spooled file. */
+    public enum Status { ARCHIVED, ALREADY_ARCHIVED, DUPLICATE, CORRUPT, UNKNOWN }
+
+    /**
+     * @param reason a few words for a summary line ("WRONG_PAGE_ADDRESS", "different content"); empty when archived
+     * @param detail the whole story, for the log
+     */
+    public record Outcome(String name, Status status, long bytes, String reason, String detail) {
+        public boolean isProblem() {
+            return status == Status.DUPLICATE || status == Status.CORRUPT || status == Status.UNKNOWN;
+        }
+    }
+
+    private final WalArchive archive;
+    private final Path spool;
+    private final ServerIdentity identity;
+
+    public WalSweep(WalArchive archive, Path spool, ServerIdentity identity) {
+        this.archive = archive;
+        this.spool = spool;
+        this.identity = identity;
+    }
+
+    /** Spooled files, WAL files first in WAL order, then anything else by name; temp files of the archive script excluded. */
+    public List<Path> pending() throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(spool)) {
+            for (Path p : s) {
+                if (!p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)) {
+                    files.add(p);
+                }
+            }
+        }
+        files.sort(Comparator.comparing((Path p) -> WalFileName.parse(p.getFileName().toString()).isEmpty())
+                .thenComparing(p -> WalFileName.parse(p.getFileName().toString()).orElse(null), Comparator.nullsLast(Comparator.naturalOrder()))
+                .thenComparing(p -> p.getFileName().toString()));
+        return files;
+    }
+
+    /** Handles one spooled file; afterwards it is gone from the spool (unless this throws: then nothing changed). */
+    public Outcome sweep(Path file) throws IOException {
+        String fileName = file.getFileName().toString();
+        byte[] content = Files.readAllBytes(file);
+        Optional<WalFileName> parsed = WalFileName.parse(fileName);
+        if (parsed.isEmpty()) {
+            String where = archive.quarantine(fileName, content, "unknown");
+            Files.delete(file);
+            return new Outcome(fileName, Status.UNKNOWN, content.length, "not a WAL file name", "not a WAL file name; kept as " + where);
+        }
+        WalFileName name = parsed.get();
+        if (name.holdsWal()) {
+            try {
+                WalPageHeader.validate(content, name, content.length, identity.pgMajor(), identity.systemIdentifier(), identity.walSegmentSize());
+            } catch (WalValidationException e) {
+                String where = archive.quarantine(fileName, content, "corrupt");
+                Files.delete(file);
+                return new Outcome(fileName, Status.CORRUPT, content.length, e.reason().name(), e.getMessage() + "; kept as " + where);
+            }
+        }
+        if (archive.contains(name)) {
+            if (Arrays.equals(archive.read(name), content)) {
+                Files.delete(file);
+                return new Outcome(fileName, Status.ALREADY_ARCHIVED, content.length, "", "already archived with the same content");
+            }
+            String where = archive.quarantine(fileName, content, "duplicate");
+            Files.delete(file);
+            return new Outcome(fileName, Status.DUPLICATE, content.length, "different content",
+                    "already archived with DIFFERENT content; the archived file is kept, this one is in " + where);
+        }
+        long stored = archive.store(name, content);
+        Files.delete(file);
+        return new Outcome(fileName, Status.ARCHIVED, content.length, "", "stored " + stored + " bytes");
+    }
+}
