@@ -121,6 +121,21 @@ public final class Cellar implements AutoCloseable {
         return runtime.history().show(e.getId());
     }
 
+    /** {@code cellar list-wal SERVER}: archived WAL per timeline, as ranges and gaps. */
+    public dev.cellar.wal.WalRanges.Summary listWal(String server) {
+        settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            var identity = dev.cellar.repository.ServerIdentity.read(storage, server);
+            if (identity.isEmpty()) {
+                return dev.cellar.wal.WalRanges.of(List.of(), 16L << 20);
+            }
+            List<dev.cellar.wal.WalFileName> files = new dev.cellar.wal.WalArchive(storage, server, 3).list();
+            return dev.cellar.wal.WalRanges.of(files, identity.get().walSegmentSize());
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The outcome of {@code cellar backup}. */
     public record BackupResult(boolean restarted, ExecutionDetail execution, BackupInfo backup) {
     }

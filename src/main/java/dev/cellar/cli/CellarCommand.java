@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
                 BackupCommands.Delete.class,
                 PlannedCommands.Keep.class,
                 WalCommands.ArchiveWal.class,
+                WalCommands.ListWal.class,
                 PlannedCommands.SwitchWal.class,
                 PlannedCommands.Recover.class,
                 PlannedCommands.Verify.class,

@@ -7,7 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code cellar archive-wal}. */
+/** {@code cellar archive-wal}, {@code list-wal}. */
 final class WalCommands {
 
     private WalCommands() {
@@ -29,6 +29,46 @@ final class WalCommands {
             ExecutionDetail d = root.cellar().archiveWal(server);
             root.output().result(d, out -> JobsCommand.printDetail(out, d));
             return JobsCommand.exitCodeOf(d.execution());
+        }
+    }
+
+    @Command(name = "list-wal", mixinStandardHelpOptions = true,
+            description = {"Archived WAL per timeline: ranges of consecutive segments and the gaps between them.",
+                    "Exit code 0; a gap is shown, and reported by 'check' and refused by a restore that needs it."})
+    static final class ListWal implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @picocli.CommandLine.Option(names = "--timeline", paramLabel = "T", description = "Only this timeline.")
+        Integer timeline;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            var all = root.cellar().listWal(server);
+            var s = timeline == null ? all : new dev.cellar.wal.WalRanges.Summary(
+                    all.timelines().stream().filter(t -> t.timeline() == timeline).toList(), all.historyFiles(),
+                    all.partialFiles(), all.backupHistoryFiles());
+            root.output().result(s, out -> {
+                if (s.timelines().isEmpty()) {
+                    out.println("Server " + server + " has no archived WAL segments.");
+                }
+                for (var t : s.timelines()) {
+                    out.printf("Timeline %d:%n", t.timeline());
+                    for (var r : t.ranges()) {
+                        out.printf("  %s .. %s  %d segments%n", r.first(), r.last(), r.count());
+                    }
+                    for (var g : t.gaps()) {
+                        out.printf("  GAP %s .. %s  %d segments missing%n", g.first(), g.last(), g.count());
+                    }
+                }
+                if (!s.historyFiles().isEmpty()) {
+                    out.println("History files: " + String.join(", ", s.historyFiles()));
+                }
+                out.printf("%d .partial, %d .backup files%n", s.partialFiles(), s.backupHistoryFiles());
+            });
+            return dev.cellar.api.ExitCode.OK.code();
         }
     }
 }

@@ -19,7 +19,7 @@ class CommandLineTest {
 
     /** The verbs of the CLI contract (docs/cli.md). */
     static final List<String> VERBS = List.of("check", "backup", "list-backups", "show-backup", "delete", "keep", "archive-wal",
-            "switch-wal", "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config");
+            "switch-wal", "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config", "list-wal");
 
     @Test
     void everyVerbOfTheContractIsRegistered() {
@@ -32,7 +32,7 @@ class CommandLineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"check", "backup", "list-backups", "show-backup", "delete", "keep", "archive-wal", "switch-wal",
-            "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config"})
+            "recover", "verify", "prune", "cron", "serve", "jobs", "demo", "config", "list-wal"})
     void everyVerbHasHelp(String verb) {
         CliRun run = CliRun.run(dir, verb, "--help");
         assertThat(run.exitCode()).as(run.toString()).isZero();

@@ -74,6 +74,12 @@ class WalSweepIT {
                         16 << 20);
             }
             assertThat(Files.exists(dir.resolve("repo/main/server.json"))).as("the first sweep records the server's identity").isTrue();
+
+            CliRun list = CliRun.run(dir, "--config", config.toString(), "list-wal", "main");
+            assertThat(list.exitCode()).as(list.toString()).isZero();
+            assertThat(list.out()).contains("Timeline 1:").contains(names.get(2)).doesNotContain("GAP");
+            CliRun json = CliRun.run(dir, "--config", config.toString(), "--json", "list-wal", "main");
+            assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("timelines").get(0).get("gaps")).isEmpty();
         }
     }
 
@@ -133,6 +139,7 @@ class WalSweepIT {
             assertThat(errors).anyMatch(e -> e.startsWith(renamed + ".") && e.endsWith(".corrupt"));
             assertThat(errors).anyMatch(e -> e.startsWith(foreignAs + ".") && e.endsWith(".corrupt"));
             assertThat(errors).hasSize(5);
+            assertThat(CliRun.run(dir, "--config", config.toString(), "list-wal", "main").out()).doesNotContain("GAP");
 
             // check reports them until an operator deals with them
             CliRun check = CliRun.run(dir, "--config", config.toString(), "check", "main");
