@@ -147,4 +147,53 @@ class WalSweepIT {
             assertThat(check.out()).containsPattern("wal-errors:\\s+FAILED\\s+5 files kept aside by wal-sweep");
         }
     }
+
+    @Test
+    void aFullRepositoryFailsTheSweepKeepsTheSpoolAndTheRestartCompletes() throws Exception {
+        Path repo = Files.createDirectories(dir.resolve("repo"));
+        var mount = dev.cellar.testing.OsProcess.run(List.of("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", repo.toString()), null, 30);
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.exitCode() == 0, "needs root to mount a small tmpfs: " + mount.output());
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            // WAL full of random text compresses about 2:1: two segments do not fit in 8 MiB.
+            pg.execute("CREATE TABLE noise (v text)");
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                pg.execute("INSERT INTO noise SELECT md5(random()::text) || md5(random()::text) FROM generate_series(1, 150000)");
+                names.addAll(switchWal(pg, 1));
+            }
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, repo.toUri().toString());
+            List<String> spooledBefore = spooled(pg.spool());
+
+            CliRun full = CliRun.run(dir, "--config", config.toString(), "archive-wal", "main");
+            assertThat(full.exitCode()).as(full.toString()).isEqualTo(1);
+            assertThat(full.out()).contains("status:   FAILED").contains("No space left on device");
+            // nothing lost: every spooled file is either archived (and readable) or still in the spool
+            WalArchive archive = new WalArchive(new LocalStorage(repo), "main", 3);
+            List<String> archived = archive.list().stream().map(WalFileName::name).toList();
+            List<String> stillSpooled = spooled(pg.spool());
+            assertThat(stillSpooled).isNotEmpty();
+            for (String n : spooledBefore) {
+                assertThat(archived.contains(n) || stillSpooled.contains(n)).as(n).isTrue();
+            }
+            for (String n : archived) {
+                assertThat(archive.read(WalFileName.parse(n).orElseThrow())).hasSize(16 << 20);
+            }
+            assertThat(repo.resolve("main/locks/archive.json")).doesNotExist();
+
+            var grow = dev.cellar.testing.OsProcess.run(List.of("mount", "-o", "remount,size=256m", repo.toString()), null, 30);
+            assertThat(grow.exitCode()).as(grow.output()).isZero();
+            CliRun again = CliRun.run(dir, "--config", config.toString(), "archive-wal", "main");
+            assertThat(again.exitCode()).as(again.toString()).isZero();
+            assertThat(again.out()).contains("status:   COMPLETED");
+            assertThat(archive.list().stream().map(WalFileName::name).toList()).containsAll(spooledBefore);
+            assertThat(spooled(pg.spool())).doesNotContainAnyElementsOf(spooledBefore);
+            CliRun history = CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "list", "--job", "wal-sweep");
+            var runs = new com.fasterxml.jackson.databind.ObjectMapper().readTree(history.out());
+            assertThat(runs.get(0).get("status").asText()).isEqualTo("COMPLETED");
+            assertThat(runs.get(0).get("identity").asText()).as("the failed run was restarted").isEqualTo(runs.get(1).get("identity").asText());
+        } finally {
+            dev.cellar.testing.OsProcess.run(List.of("umount", repo.toString()), null, 30);
+        }
+    }
 }
