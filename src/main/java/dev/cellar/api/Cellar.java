@@ -121,6 +121,59 @@ public final class Cellar implements AutoCloseable {
         return runtime.history().show(e.getId());
     }
 
+    /** The outcome of {@code cellar switch-wal}. */
+    public record SwitchResult(String server, String segment, boolean archived, double seconds) {
+    }
+
+    /**
+     * {@code cellar switch-wal SERVER [--archive]}: closes the current WAL segment ({@code pg_switch_wal})
+     * and, with {@code archive}, runs wal-sweep until that segment is in the repository or the timeout
+     * passes (exit code 1 then).
+     */
+    public SwitchResult switchWal(String server, boolean archive, java.time.Duration timeout) {
+        var srv = settings.server(server);
+        long start = System.nanoTime();
+        String segment;
+        try (var c = connector.connect(srv.conninfo(), srv.passfilePath());
+             var st = c.createStatement();
+             var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+            rs.next();
+            segment = rs.getString(1);
+        } catch (java.sql.SQLException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot switch WAL on server " + server + ": " + e.getMessage(), e);
+        }
+        if (!archive) {
+            return new SwitchResult(server, segment, false, (System.nanoTime() - start) / 1e9);
+        }
+        dev.cellar.wal.WalFileName name = dev.cellar.wal.WalFileName.parse(segment).orElseThrow();
+        java.time.Instant deadline = java.time.Instant.now().plus(timeout);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            dev.cellar.wal.WalArchive walArchive = new dev.cellar.wal.WalArchive(storage, server, 3);
+            while (!walArchive.contains(name)) {
+                if (java.time.Instant.now().isAfter(deadline)) {
+                    throw new CellarException(ExitCode.FAILED, "WAL segment " + segment + " of server " + server + " was not archived within "
+                            + timeout.toSeconds() + "s" + (java.nio.file.Files.exists(srv.walSpool().resolve(segment))
+                            ? " (it is in the spool: see 'cellar jobs list --job wal-sweep')" : " (PostgreSQL has not archived it: see 'cellar check')"));
+                }
+                if (java.nio.file.Files.exists(srv.walSpool().resolve(segment))) {
+                    try {
+                        archiveWal(server);
+                    } catch (CellarException busy) {
+                        // another sweep holds the lock or runs: it will archive the segment
+                    }
+                } else {
+                    Thread.sleep(200);
+                }
+            }
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CellarException(ExitCode.FAILED, "interrupted");
+        }
+        return new SwitchResult(server, segment, true, (System.nanoTime() - start) / 1e9);
+    }
+
     /** {@code cellar list-wal SERVER}: archived WAL per timeline, as ranges and gaps. */
     public dev.cellar.wal.WalRanges.Summary listWal(String server) {
         settings.server(server);

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                 PlannedCommands.Keep.class,
                 WalCommands.ArchiveWal.class,
                 WalCommands.ListWal.class,
-                PlannedCommands.SwitchWal.class,
+                WalCommands.SwitchWal.class,
                 PlannedCommands.Recover.class,
                 PlannedCommands.Verify.class,
                 PlannedCommands.Prune.class,

@@ -53,20 +53,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "switch-wal", mixinStandardHelpOptions = true, description = "Force a WAL switch, optionally waiting until the segment is archived.")
-    static final class SwitchWal extends PlannedVerb {
-        @Parameters(paramLabel = "SERVER")
-        String server;
-        @Option(names = "--archive", description = "Wait until the switched segment is in the repository.")
-        boolean archive;
-        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60")
-        int timeout;
-
-        String plannedIn() {
-            return "issue #4";
-        }
-    }
-
     @Command(name = "recover", mixinStandardHelpOptions = true,
             description = "Restore a backup into DEST and configure point-in-time recovery (restore job).")
     static final class Recover extends PlannedVerb {

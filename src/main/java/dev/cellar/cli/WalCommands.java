@@ -7,7 +7,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code cellar archive-wal}, {@code list-wal}. */
+/** {@code cellar archive-wal}, {@code switch-wal}, {@code list-wal}. */
 final class WalCommands {
 
     private WalCommands() {
@@ -29,6 +29,30 @@ final class WalCommands {
             ExecutionDetail d = root.cellar().archiveWal(server);
             root.output().result(d, out -> JobsCommand.printDetail(out, d));
             return JobsCommand.exitCodeOf(d.execution());
+        }
+    }
+
+    @Command(name = "switch-wal", mixinStandardHelpOptions = true,
+            description = {"Close the current WAL segment (pg_switch_wal), so that it is archived now.",
+                    "With --archive, run wal-sweep until that segment is in the repository; exit code 1 if it is not within --timeout."})
+    static final class SwitchWal implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @picocli.CommandLine.Option(names = "--archive", description = "Wait until the switched segment is in the repository.")
+        boolean archive;
+        @picocli.CommandLine.Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+                description = "How long --archive waits (default ${DEFAULT-VALUE}).")
+        int timeout;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            var r = root.cellar().switchWal(server, archive, java.time.Duration.ofSeconds(timeout));
+            root.output().result(r, out -> out.printf("Switched WAL on server %s: segment %s%s (%.1fs).%n", r.server(), r.segment(),
+                    r.archived() ? " is in the repository" : " closed", r.seconds()));
+            return dev.cellar.api.ExitCode.OK.code();
         }
     }
 

@@ -41,9 +41,9 @@ class CommandLineTest {
 
     @Test
     void aVerbNotBuiltYetSaysSoWithItsOwnExitCode() {
-        CliRun run = CliRun.run(dir, "switch-wal", "main");
+        CliRun run = CliRun.run(dir, "prune", "main");
         assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
-        assertThat(run.err()).contains("'cellar switch-wal' is not implemented yet (issue #4");
+        assertThat(run.err()).contains("'cellar prune' is not implemented yet (issue #7");
 
         CliRun json = CliRun.run(dir, "--json", "recover", "main", "latest", "/tmp/x", "--target-immediate");
         assertThat(json.exitCode()).isEqualTo(9);

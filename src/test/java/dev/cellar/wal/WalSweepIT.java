@@ -75,9 +75,15 @@ class WalSweepIT {
             }
             assertThat(Files.exists(dir.resolve("repo/main/server.json"))).as("the first sweep records the server's identity").isTrue();
 
+            pg.execute("INSERT INTO t SELECT generate_series(1, 10)");
+            CliRun switched = CliRun.run(dir, "--config", config.toString(), "--json", "switch-wal", "main", "--archive", "--timeout", "60");
+            assertThat(switched.exitCode()).as(switched.toString()).isZero();
+            String segment = new com.fasterxml.jackson.databind.ObjectMapper().readTree(switched.out()).get("segment").asText();
+            assertThat(archive.contains(WalFileName.parse(segment).orElseThrow())).isTrue();
+
             CliRun list = CliRun.run(dir, "--config", config.toString(), "list-wal", "main");
             assertThat(list.exitCode()).as(list.toString()).isZero();
-            assertThat(list.out()).contains("Timeline 1:").contains(names.get(2)).doesNotContain("GAP");
+            assertThat(list.out()).contains("Timeline 1:").contains(".. " + segment).doesNotContain("GAP");
             CliRun json = CliRun.run(dir, "--config", config.toString(), "--json", "list-wal", "main");
             assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("timelines").get(0).get("gaps")).isEmpty();
         }
