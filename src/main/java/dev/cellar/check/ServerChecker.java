@@ -39,6 +39,9 @@ public final class ServerChecker {
     public static final String WAL_SPOOL = "wal-spool";
     public static final String SYSTEM_IDENTIFIER = "system-identifier";
     public static final String WAL_ERRORS = "wal-errors";
+    public static final String WAL_CONTINUITY = "wal-continuity";
+    public static final String LAST_WAL_AGE = "last-wal-age";
+    public static final String SPOOL_QUEUE = "wal-spool-queue";
 
     /** The oldest major Cellar supports. */
     public static final int MINIMUM_MAJOR = 13;
@@ -87,7 +90,7 @@ public final class ServerChecker {
                 hint = "check conninfo " + target;
             }
             out.add(CheckOutcome.failed(POSTGRESQL, firstLine(e.getMessage()), hint));
-            for (String name : List.of(SERVER_VERSION, WAL_LEVEL, ARCHIVE_MODE, ARCHIVE_COMMAND, BACKUP_PRIVILEGES, ARCHIVER)) {
+            for (String name : List.of(SERVER_VERSION, WAL_LEVEL, ARCHIVE_MODE, ARCHIVE_COMMAND, BACKUP_PRIVILEGES, ARCHIVER, LAST_WAL_AGE)) {
                 out.add(CheckOutcome.skipped(name, "no connection"));
             }
             return null;
@@ -123,6 +126,7 @@ public final class ServerChecker {
         boolean superuser = "on".equals(single(c, "SELECT current_setting('is_superuser')"));
         out.add(checkPrivileges(c, major, superuser));
         out.add(checkArchiver(c));
+        out.add(checkLastWalAge(c, server));
 
         String sysid = single(c, "SELECT system_identifier::text FROM pg_control_system()");
         long segSize = Long.parseLong(single(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"))
@@ -202,6 +206,33 @@ public final class ServerChecker {
         }
     }
 
+    private static CheckOutcome checkLastWalAge(Connection c, ServerSettings server) throws SQLException {
+        if (server.lastWalMaximumAge() == null) {
+            return CheckOutcome.skipped(LAST_WAL_AGE, "last-wal-maximum-age not configured");
+        }
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT last_archived_wal, extract(epoch FROM now() - last_archived_time)::bigint FROM pg_stat_archiver")) {
+            rs.next();
+            if (rs.getString(1) == null) {
+                return CheckOutcome.failed(LAST_WAL_AGE, "PostgreSQL has not archived any WAL since its statistics were reset",
+                        "check archive_command; on an idle server, archive_timeout makes WAL flow");
+            }
+            long seconds = rs.getLong(2);
+            java.time.Duration age = java.time.Duration.ofSeconds(seconds);
+            if (age.compareTo(server.lastWalMaximumAge().duration()) > 0) {
+                return CheckOutcome.failed(LAST_WAL_AGE, "last WAL archived " + humanAge(age) + " ago (" + rs.getString(1)
+                                + "), more than last-wal-maximum-age " + server.lastWalMaximumAge(),
+                        "check archive_command and the archiver; on an idle server set archive_timeout below that age");
+            }
+            return CheckOutcome.ok(LAST_WAL_AGE, humanAge(age) + " ago (" + rs.getString(1) + ")");
+        }
+    }
+
+    private static String humanAge(java.time.Duration d) {
+        long s = d.toSeconds();
+        return s < 120 ? s + "s" : s < 7200 ? (s / 60) + " min" : (s / 3600) + " h";
+    }
+
     private void checkPgdata(ServerSettings server, List<CheckOutcome> out) {
         Optional<Path> pgdata = server.pgdataPath();
         if (pgdata.isEmpty()) {
@@ -231,12 +262,51 @@ public final class ServerChecker {
             out.add(CheckOutcome.ok(REPOSITORY, storage.uri() + " is writable"));
             checkIdentity(storage, server, live, out);
             checkWalErrors(storage, server, out);
+            checkWalContinuity(storage, server, out);
         } catch (IOException | RuntimeException e) {
             out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
                     "check that the repository exists and that this user may write to it"));
             out.add(CheckOutcome.skipped(SYSTEM_IDENTIFIER, "repository not reachable"));
             out.add(CheckOutcome.skipped(WAL_ERRORS, "repository not reachable"));
+            out.add(CheckOutcome.skipped(WAL_CONTINUITY, "repository not reachable"));
         }
+    }
+
+    /** Every segment from the oldest backup's begin WAL to the newest archived one is in the repository. */
+    private void checkWalContinuity(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
+        List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
+        Optional<ServerIdentity> identity = ServerIdentity.read(storage, server.name());
+        if (backups.isEmpty() || identity.isEmpty()) {
+            out.add(CheckOutcome.ok(WAL_CONTINUITY, "no backups yet"));
+            return;
+        }
+        dev.cellar.repository.BackupInfo oldest = backups.get(0);
+        long size = identity.get().walSegmentSize();
+        dev.cellar.postgres.WalSegmentName begin = dev.cellar.postgres.WalSegmentName.parse(oldest.beginWal());
+        List<dev.cellar.wal.WalFileName> archived = new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();
+        var summary = dev.cellar.wal.WalRanges.of(archived, size);
+        var timeline = summary.timelines().stream().filter(t -> t.timeline() == oldest.timeline()).findFirst();
+        if (timeline.isEmpty() || timeline.get().ranges().isEmpty()) {
+            out.add(CheckOutcome.failed(WAL_CONTINUITY, "no WAL archived on timeline " + oldest.timeline() + " since backup " + oldest.id()
+                    + " (begins at " + oldest.beginWal() + ")", "run 'cellar archive-wal " + server.name() + "' and check archive_command"));
+            return;
+        }
+        long first = dev.cellar.postgres.WalSegmentName.parse(timeline.get().ranges().get(0).first()).segmentNumber(size);
+        if (first > begin.segmentNumber(size)) {
+            out.add(CheckOutcome.failed(WAL_CONTINUITY, "WAL from " + oldest.beginWal() + " (begin of backup " + oldest.id()
+                    + ") is missing; the archive starts at " + timeline.get().ranges().get(0).first(), "backups older than the archive cannot be recovered"));
+            return;
+        }
+        List<String> gaps = timeline.get().gaps().stream()
+                .filter(g -> dev.cellar.postgres.WalSegmentName.parse(g.last()).segmentNumber(size) >= begin.segmentNumber(size))
+                .map(g -> g.first() + ".." + g.last()).toList();
+        if (!gaps.isEmpty()) {
+            out.add(CheckOutcome.failed(WAL_CONTINUITY, "gaps in the WAL since backup " + oldest.id() + ": " + String.join(", ", gaps),
+                    "point-in-time recovery cannot cross a gap; take a new base backup"));
+            return;
+        }
+        var last = timeline.get().ranges().get(timeline.get().ranges().size() - 1).last();
+        out.add(CheckOutcome.ok(WAL_CONTINUITY, oldest.beginWal() + " .. " + last + " on timeline " + oldest.timeline()));
     }
 
     private void checkWalErrors(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
@@ -285,6 +355,16 @@ public final class ServerChecker {
             Path probe = Files.createTempFile(spool, ".cellar-check-", ".tmp");
             Files.delete(probe);
             out.add(CheckOutcome.ok(WAL_SPOOL, spool.toString()));
+            long waiting;
+            try (var files = Files.list(spool)) {
+                waiting = files.filter(p -> !p.getFileName().toString().startsWith(".")).count();
+            }
+            if (waiting > server.spoolMaximumFiles()) {
+                out.add(CheckOutcome.failed(SPOOL_QUEUE, waiting + " files wait in the spool, more than spool-maximum-files " + server.spoolMaximumFiles(),
+                        "is wal-sweep running? 'cellar archive-wal " + server.name() + "', or schedule it (cellar serve / cron)"));
+            } else {
+                out.add(CheckOutcome.ok(SPOOL_QUEUE, waiting + " files waiting"));
+            }
         } catch (IOException e) {
             out.add(CheckOutcome.failed(WAL_SPOOL, spool + " is not writable: " + describe(e),
                     "the sweep deletes archived segments from the spool and needs write access"));

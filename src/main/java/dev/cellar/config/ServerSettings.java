@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param schedules       Quartz cron expressions by job name (base-backup, wal-sweep, ...)
  * @param failOnPageChecksum whether a base backup fails when a page fails its data checksum (else it warns and records it)
  * @param bwlimit         bytes per second a backup may write to the repository; 0 for no limit
+ * @param spoolMaximumFiles {@code check} fails when more WAL files than this wait in the spool
  */
 public record ServerSettings(
         String name,
@@ -32,7 +33,8 @@ public record ServerSettings(
         AgeLimit lastWalMaximumAge,
         Map<String, String> schedules,
         boolean failOnPageChecksum,
-        long bwlimit) {
+        long bwlimit,
+        int spoolMaximumFiles) {
 
     public Optional<Path> pgdataPath() {
         return Optional.ofNullable(pgdata);

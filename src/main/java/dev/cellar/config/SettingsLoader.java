@@ -38,7 +38,7 @@ public final class SettingsLoader {
     public static final List<String> SERVER_KEYS = List.of(
             "conninfo", "pgdata", "pg-bin", "wal-spool", "passfile", "compression", "parallel",
             "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "page-checksum-failure",
-            "bwlimit", "schedules");
+            "bwlimit", "spool-maximum-files", "schedules");
 
     /** The jobs a server can schedule. */
     public static final List<String> SCHEDULED_JOBS = List.of("base-backup", "wal-sweep", "verify-restore", "retention-prune");
@@ -211,6 +211,7 @@ public final class SettingsLoader {
         if (pageChecksumFailure != null && !pageChecksumFailure.equals("warn") && !pageChecksumFailure.equals("fail")) {
             throw new ConfigException(prefix + ".page-checksum-failure", "'" + pageChecksumFailure + "' is not valid; expected warn or fail");
         }
+        int spoolMaximumFiles = integer(value.apply("spool-maximum-files"), prefix + ".spool-maximum-files", 100, 1, 1_000_000);
         String bwlimit = value.apply("bwlimit");
         long bytesPerSecond = bwlimit == null ? 0 : parsed(bwlimit, prefix + ".bwlimit", SettingsLoader::bandwidth);
 
@@ -252,7 +253,8 @@ public final class SettingsLoader {
                 walAge,
                 Map.copyOf(schedules),
                 "fail".equals(pageChecksumFailure),
-                bytesPerSecond);
+                bytesPerSecond,
+                spoolMaximumFiles);
     }
 
     /** The form of a bandwidth: bytes per second, with an optional K, M or G (powers of 1024). */

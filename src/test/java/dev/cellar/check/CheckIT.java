@@ -59,7 +59,8 @@ class CheckIT {
             CliRun run = check(pg, "postgres", pg.password(), TestConfig.fileRepository(dir));
             assertThat(run.exitCode()).as(run.toString()).isZero();
             for (String name : new String[] {"postgresql", "server-version", "wal-level", "archive-mode", "archive-command",
-                    "backup-privileges", "archiver", "pgdata", "repository", "wal-spool", "system-identifier", "wal-errors"}) {
+                    "backup-privileges", "archiver", "pgdata", "repository", "wal-spool", "system-identifier", "wal-errors",
+                    "wal-continuity", "wal-spool-queue"}) {
                 assertThat(line(run, name)).as(run.toString()).contains(" OK ");
             }
             assertThat(run.out()).contains("All critical checks passed.");
@@ -102,6 +103,21 @@ class CheckIT {
             assertThat(line(run, "archiver")).contains("FAILED").contains("archiving is failing").contains("000000010000000000000001");
             assertThat(line(run, "wal-spool")).contains("FAILED").contains("does not exist");
             assertThat(pg.serverLog()).contains("cellar-wal-archive: spool directory " + pg.spool() + " does not exist");
+        }
+    }
+
+    @Test
+    void aLongSpoolQueueAndOldWalFail() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            Files.writeString(pg.spool().resolve("000000010000000000000070"), "x");
+            Files.writeString(pg.spool().resolve("000000010000000000000071"), "x");
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            CliRun run = CliRun.run(Map.of("CELLAR_SERVERS_MAIN_SPOOL_MAXIMUM_FILES", "1", "CELLAR_SERVERS_MAIN_LAST_WAL_MAXIMUM_AGE", "1 MINUTE"),
+                    dir, "--config", config.toString(), "check", "main");
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(1);
+            assertThat(line(run, "wal-spool-queue")).contains("FAILED").contains("2 files wait in the spool, more than spool-maximum-files 1");
+            assertThat(line(run, "last-wal-age")).contains("FAILED").contains("has not archived any WAL");
         }
     }
 

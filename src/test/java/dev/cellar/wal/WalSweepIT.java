@@ -86,6 +86,21 @@ class WalSweepIT {
             assertThat(list.out()).contains("Timeline 1:").contains(".. " + segment).doesNotContain("GAP");
             CliRun json = CliRun.run(dir, "--config", config.toString(), "--json", "list-wal", "main");
             assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("timelines").get(0).get("gaps")).isEmpty();
+
+            // a backup, then WAL archived after it: continuous; a segment lost from the repository: a gap check reports
+            assertThat(CliRun.run(dir, "--config", config.toString(), "backup", "main", "--wait").exitCode()).isZero();
+            for (int i = 0; i < 3; i++) {
+                pg.execute("INSERT INTO t SELECT generate_series(1, 10)");
+                assertThat(CliRun.run(dir, "--config", config.toString(), "switch-wal", "main", "--archive").exitCode()).isZero();
+            }
+            assertThat(CliRun.run(dir, "--config", config.toString(), "check", "main").out()).containsPattern("wal-continuity:\\s+OK");
+            List<WalFileName> all = archive.list().stream().filter(f -> f.kind() == WalFileName.Kind.SEGMENT).toList();
+            WalFileName lost = all.get(all.size() - 2);
+            Files.delete(dir.resolve("repo/main").resolve(archive.pathOf(lost).substring("main/".length())));
+            CliRun gap = CliRun.run(dir, "--config", config.toString(), "check", "main");
+            assertThat(gap.exitCode()).isEqualTo(1);
+            assertThat(gap.out()).containsPattern("wal-continuity:\\s+FAILED\\s+gaps in the WAL since backup \\d{8}T\\d{6}: " + lost.name() + ".." + lost.name());
+            assertThat(CliRun.run(dir, "--config", config.toString(), "list-wal", "main").out()).contains("GAP " + lost.name());
         }
     }
 
