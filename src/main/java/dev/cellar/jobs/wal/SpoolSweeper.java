@@ -49,6 +49,7 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     private long archived;
     private long bytes;
     private final List<String> problems = new ArrayList<>();
+    private java.util.concurrent.ExecutorService workers;
 
     public SpoolSweeper(CellarSettings settings, String serverName) {
         this.settings = settings;
@@ -64,6 +65,11 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
             ServerIdentity identity = identity(server);
             int level = server.compression().algorithm() == Compression.Algorithm.ZSTD ? server.compression().level() : 3;
             sweep = new WalSweep(new WalArchive(storage, server.name(), level), server.walSpool(), identity);
+            workers = java.util.concurrent.Executors.newFixedThreadPool(server.parallel(), r -> {
+                Thread t = new Thread(r, "cellar-sweep");
+                t.setDaemon(true);
+                return t;
+            });
         } catch (Exception e) {
             release();
             throw new IllegalStateException(e.getMessage(), e);
@@ -102,10 +108,25 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
         return pending.hasNext() ? pending.next() : null;
     }
 
+    /** Sweeps a chunk's files on {@code parallel} threads (each file is independent), then records them in WAL order. */
     @Override
     public void write(Chunk<? extends Path> chunk) throws Exception {
+        List<java.util.concurrent.Future<WalSweep.Outcome>> futures = new ArrayList<>();
         for (Path p : chunk) {
-            WalSweep.Outcome o = sweep.sweep(p);
+            futures.add(workers.submit(() -> sweep.sweep(p)));
+        }
+        Exception failure = null;
+        List<WalSweep.Outcome> outcomes = new ArrayList<>();
+        for (var f : futures) {
+            try {
+                outcomes.add(f.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof Exception ex ? ex : new IllegalStateException(e.getCause());
+                }
+            }
+        }
+        for (WalSweep.Outcome o : outcomes) {
             if (o.isProblem()) {
                 problems.add(o.name() + " " + o.status() + " (" + o.reason() + ")");
                 log.warn("wal-sweep {}: {} {}: {}", serverName, o.name(), o.status(), o.detail());
@@ -116,6 +137,9 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
                 archived++;
                 bytes += o.bytes();
             }
+        }
+        if (failure != null) {
+            throw failure; // what completed is archived and gone from the spool; a restart handles the rest
         }
     }
 
@@ -141,6 +165,10 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     }
 
     private void release() {
+        if (workers != null) {
+            workers.shutdownNow();
+            workers = null;
+        }
         try {
             if (lock != null) {
                 lock.close();
