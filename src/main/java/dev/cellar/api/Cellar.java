@@ -63,12 +63,7 @@ public final class Cellar implements AutoCloseable {
     public BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit) {
         settings.server(server);
         JobRuntime runtime = jobs();
-        String backupId = null;
-        for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(server, BaseBackupJobConfig.JOB, null, null, 1))) {
-            if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {
-                backupId = runtime.history().show(last.id()).parameters().get(BaseBackupJobConfig.BACKUP_ID);
-            }
-        }
+        String backupId = unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BACKUP_ID);
         boolean restart = backupId != null;
         if (backupId == null) {
             // The launch time, or the next free second: an ID under backups/ is never reused, even one
@@ -107,12 +102,7 @@ public final class Cellar implements AutoCloseable {
     public ExecutionDetail archiveWal(String server) {
         settings.server(server);
         JobRuntime runtime = jobs();
-        String run = null;
-        for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(server, WalSweepJobConfig.JOB, null, null, 1))) {
-            if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {
-                run = runtime.history().show(last.id()).parameters().get(WalSweepJobConfig.RUN);
-            }
-        }
+        String run = unfinishedIdentity(server, WalSweepJobConfig.JOB, WalSweepJobConfig.RUN);
         JobParameters params = new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)
                 .addString(WalSweepJobConfig.RUN, run != null ? run : java.time.Instant.now().toString())
@@ -187,6 +177,19 @@ public final class Cellar implements AutoCloseable {
         } catch (IOException e) {
             throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
+     * launching it again restarts that run instead of starting another. Null otherwise.
+     */
+    private String unfinishedIdentity(String server, String job, String parameter) {
+        for (ExecutionSummary last : jobs().history().list(new JobHistory.Filter(server, job, null, null, 1))) {
+            if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {
+                return jobs().history().show(last.id()).parameters().get(parameter);
+            }
+        }
+        return null;
     }
 
     /** The outcome of {@code cellar backup}. */

@@ -1,5 +1,6 @@
 package dev.cellar.jobs;
 
+import dev.cellar.repository.ProcessOwner;
 import java.util.List;
 import org.springframework.batch.core.job.AbstractJob;
 import org.springframework.batch.core.job.JobExecution;
@@ -35,7 +36,7 @@ public class JobExecutionRecorder implements JobExecutionListener, BeanPostProce
 
     @Override
     public void beforeJob(JobExecution jobExecution) {
-        ExecutionOwner.current().writeTo(jobExecution.getExecutionContext());
+        ExecutionOwner.writeTo(ProcessOwner.current(), jobExecution.getExecutionContext());
         jobRepository.getObject().updateExecutionContext(jobExecution);
     }
 

@@ -138,7 +138,7 @@ public class JobLaunchService {
     }
 
     private JobExecution recoverIfOrphaned(JobExecution execution) {
-        boolean dead = ExecutionOwner.of(execution).map(ExecutionOwner::isDeadLocalProcess).orElse(false);
+        boolean dead = ExecutionOwner.of(execution).map(dev.cellar.repository.ProcessOwner::isDeadLocalProcess).orElse(false);
         if (!dead) {
             return execution;
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cellar.storage.Storage;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.time.Instant;
@@ -42,11 +41,11 @@ public final class RepositoryLock implements AutoCloseable {
     public static RepositoryLock acquire(Storage storage, String server, String kind, String purpose) throws IOException {
         String path = RepositoryLayout.locksDir(server) + "/" + kind + ".json";
         String token = UUID.randomUUID().toString();
-        ProcessHandle self = ProcessHandle.current();
+        ProcessOwner self = ProcessOwner.current();
         byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode()
-                .put("host", host())
+                .put("host", self.host())
                 .put("pid", self.pid())
-                .put("process-start", self.info().startInstant().map(Instant::toEpochMilli).orElse(0L))
+                .put("process-start", self.processStart())
                 .put("time", Instant.now().toString())
                 .put("purpose", purpose)
                 .put("token", token));
@@ -78,24 +77,7 @@ public final class RepositoryLock implements AutoCloseable {
     }
 
     static boolean isStale(JsonNode owner) {
-        if (!owner.path("host").asText().equals(host())) {
-            return false;
-        }
-        Optional<ProcessHandle> p = ProcessHandle.of(owner.path("pid").asLong());
-        if (p.isEmpty() || !p.get().isAlive()) {
-            return true;
-        }
-        long recorded = owner.path("process-start").asLong();
-        long actual = p.get().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-        return recorded != 0 && actual != 0 && Math.abs(actual - recorded) > 1000;
-    }
-
-    private static String host() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
+        return new ProcessOwner(owner.path("host").asText(), owner.path("pid").asLong(), owner.path("process-start").asLong()).isDeadLocalProcess();
     }
 
     /** Releases the lock if it is still ours. */

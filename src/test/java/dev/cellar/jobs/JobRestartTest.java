@@ -147,7 +147,7 @@ class JobRestartTest {
             JobParameters params = identity("c");
             JobInstance instance = repo.createJobInstance(CountingJobConfig.JOB, params);
             ExecutionContext ctx = new ExecutionContext();
-            new ExecutionOwner(ExecutionOwner.localHost(), gone.pid(), 0).writeTo(ctx);
+            ExecutionOwner.writeTo(new dev.cellar.repository.ProcessOwner(dev.cellar.repository.ProcessOwner.localHost(), gone.pid(), 0), ctx);
             JobExecution orphan = repo.createJobExecution(instance, params, ctx);
             orphan.setStatus(BatchStatus.STARTED);
             orphan.setStartTime(java.time.LocalDateTime.now());
@@ -178,7 +178,7 @@ class JobRestartTest {
             JobParameters params = identity("d");
             JobInstance instance = repo.createJobInstance(CountingJobConfig.JOB, params);
             ExecutionContext ctx = new ExecutionContext();
-            ExecutionOwner.current().writeTo(ctx);
+            ExecutionOwner.writeTo(dev.cellar.repository.ProcessOwner.current(), ctx);
             JobExecution running = repo.createJobExecution(instance, params, ctx);
             running.setStatus(BatchStatus.STARTED);
             repo.update(running);
