@@ -40,9 +40,19 @@ public final class BlockSource {
         return stored.find(path, block, checksum, length);
     }
 
+    /** The run holding a block: runs are sorted by first block and contiguous, so a binary search (this is called per block). */
     private static StoredBlock locate(ManifestEntry e, int block, int length) {
-        for (var run : e.runs()) {
-            if (block >= run.firstBlock() && block < run.endBlock()) {
+        var runs = e.runs();
+        int lo = 0;
+        int hi = runs.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            var run = runs.get(mid);
+            if (block < run.firstBlock()) {
+                hi = mid - 1;
+            } else if (block >= run.endBlock()) {
+                lo = mid + 1;
+            } else {
                 return new StoredBlock(run.frame(), run.frameBlock() + (block - run.firstBlock()), length);
             }
         }
