@@ -179,6 +179,117 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
+    /** What {@code cellar recover} was asked. {@code target} null: replay all archived WAL. */
+    public record RecoverRequest(String server, String backup, java.nio.file.Path destination, dev.cellar.restore.RecoveryTarget target,
+                                 String targetTimeline, dev.cellar.restore.RecoveryConfiguration.Action action, boolean exclusive,
+                                 java.util.Map<String, java.nio.file.Path> tablespaces, boolean delta) {
+    }
+
+    /** The outcome of {@code cellar recover}: the job execution and, when it completed, the plan it carried out. */
+    public record RecoverResult(boolean restarted, ExecutionDetail execution, dev.cellar.restore.RestorePlan plan, java.nio.file.Path destination) {
+    }
+
+    /**
+     * {@code cellar recover}: plans first (refusing, exit 6, what cannot be reached; nothing is written),
+     * then runs the restore job. When the server's last restore into the same destination FAILED or was
+     * STOPPED, that run is restarted and continues with the files not yet restored.
+     */
+    public RecoverResult recover(RecoverRequest request) {
+        var srv = settings.server(request.server());
+        java.nio.file.Path dest = request.destination().toAbsolutePath().normalize();
+        String tablespaces = request.tablespaces().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(java.util.stream.Collectors.joining("\n"));
+        String requestKey = String.join(" ", request.backup(), dev.cellar.restore.RecoveryTarget.encode(request.target()),
+                String.valueOf(request.targetTimeline()), String.valueOf(request.action()), "exclusive=" + request.exclusive(),
+                "delta=" + request.delta(), "tablespaces=" + tablespaces.replace('\n', ','));
+        JobRuntime runtime = jobs();
+        String run = null;
+        for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(request.server(), dev.cellar.jobs.restore.RestoreJobConfig.JOB, null, null, 20))) {
+            ExecutionDetail d = runtime.history().show(last.id());
+            if (dest.toString().equals(d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.DESTINATION))) {
+                // Only the same request continues an interrupted restore; another one starts afresh (and
+                // is refused on a non-empty DEST without --delta).
+                if ((last.status().equals("FAILED") || last.status().equals("STOPPED"))
+                        && requestKey.equals(d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.REQUEST))) {
+                    run = d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.RUN);
+                }
+                break;
+            }
+        }
+        boolean restart = run != null;
+        if (!restart) {
+            try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+                var identity = dev.cellar.repository.ServerIdentity.read(storage, request.server())
+                        .orElseThrow(() -> new CellarException(ExitCode.NOT_FOUND, "server " + request.server() + " has nothing in the repository"));
+                var plan = new dev.cellar.restore.RestorePlanner(storage, request.server(), identity)
+                        .plan(request.backup(), request.target(), request.targetTimeline(), request.exclusive());
+                var backup = BackupInfo.read(storage, request.server(), plan.backupId()).orElseThrow();
+                dev.cellar.restore.RecoveryConfiguration.checkQuotable(dest);
+                dev.cellar.restore.DataDirectoryRestore.checkDestination(dest, srv.pgdata(),
+                        dev.cellar.restore.DataDirectoryRestore.tablespaceTargets(backup.manifest(storage), request.tablespaces()), request.delta());
+            } catch (dev.cellar.restore.RestoreRefusedException e) {
+                throw new CellarException(ExitCode.REFUSED, e.getMessage());
+            } catch (java.util.NoSuchElementException e) {
+                throw new CellarException(ExitCode.NOT_FOUND, e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw new CellarException(ExitCode.USAGE, e.getMessage());
+            } catch (IOException e) {
+                throw new CellarException(ExitCode.FAILED, "cannot read the repository: " + e.getMessage(), e);
+            }
+            run = java.time.Instant.now().toString();
+        }
+        JobParametersBuilder builder = new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, request.server())
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.DESTINATION, dest.toString())
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.RUN, run)
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.REQUEST, requestKey, false)
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.BACKUP, request.backup(), false)
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.TARGET, dev.cellar.restore.RecoveryTarget.encode(request.target()), false)
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.EXCLUSIVE, Boolean.toString(request.exclusive()), false)
+                .addString(dev.cellar.jobs.restore.RestoreJobConfig.DELTA, Boolean.toString(request.delta()), false);
+        if (request.targetTimeline() != null) {
+            builder.addString(dev.cellar.jobs.restore.RestoreJobConfig.TARGET_TIMELINE, request.targetTimeline(), false);
+        }
+        if (request.action() != null) {
+            builder.addString(dev.cellar.jobs.restore.RestoreJobConfig.TARGET_ACTION, request.action().name().toLowerCase(), false);
+        }
+        if (!tablespaces.isEmpty()) {
+            builder.addString(dev.cellar.jobs.restore.RestoreJobConfig.TABLESPACES, tablespaces, false);
+        }
+        JobExecution e = runtime.launcher().launch(dev.cellar.jobs.restore.RestoreJobConfig.JOB, builder.toJobParameters());
+        String planned = e.getExecutionContext().getString(dev.cellar.jobs.restore.RestoreJobConfig.PLANNED, null);
+        return new RecoverResult(restart, runtime.history().show(e.getId()),
+                planned == null ? null : dev.cellar.restore.RestorePlan.decode(planned), dest);
+    }
+
+    /**
+     * {@code cellar get-wal SERVER NAME PATH}: one archived WAL file, decompressed and verified, written
+     * to PATH (temporary name, then rename), for a {@code restore_command} that fetches from the repository.
+     */
+    public long getWal(String server, String name, java.nio.file.Path target) {
+        settings.server(server);
+        dev.cellar.wal.WalFileName wal = dev.cellar.wal.WalFileName.parse(name)
+                .orElseThrow(() -> new CellarException(ExitCode.USAGE, "'" + name + "' is not a WAL file name"));
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            byte[] content;
+            try {
+                content = new dev.cellar.wal.WalArchive(storage, server, 3).read(wal);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new CellarException(ExitCode.NOT_FOUND, "WAL file " + name + " of server " + server + " is not in the archive");
+            }
+            java.nio.file.Path abs = target.toAbsolutePath();
+            java.nio.file.Path tmp = abs.resolveSibling("." + abs.getFileName() + ".cellar-tmp");
+            java.nio.file.Files.write(tmp, content);
+            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(false);
+            }
+            java.nio.file.Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return content.length;
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot fetch WAL file " + name + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
      * launching it again restarts that run instead of starting another. Null otherwise.

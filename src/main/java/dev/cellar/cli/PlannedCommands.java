@@ -3,9 +3,7 @@ package dev.cellar.cli;
 import dev.cellar.api.CellarException;
 import dev.cellar.api.ExitCode;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -50,46 +48,6 @@ final class PlannedCommands {
 
         String plannedIn() {
             return "issue #7, retention";
-        }
-    }
-
-    @Command(name = "recover", mixinStandardHelpOptions = true,
-            description = "Restore a backup into DEST and configure point-in-time recovery (restore job).")
-    static final class Recover extends PlannedVerb {
-        @Parameters(index = "0", paramLabel = "SERVER")
-        String server;
-        @Parameters(index = "1", paramLabel = "ID|latest|auto")
-        String backup;
-        @Parameters(index = "2", paramLabel = "DEST")
-        Path destination;
-        @ArgGroup(exclusive = true, multiplicity = "0..1")
-        Target target;
-        @Option(names = "--target-tli", paramLabel = "N|current|latest")
-        String targetTimeline;
-        @Option(names = "--target-action", paramLabel = "pause|promote|shutdown")
-        String targetAction;
-        @Option(names = "--exclusive", description = "Stop just before the target instead of just after it.")
-        boolean exclusive;
-        @Option(names = "--tablespace", paramLabel = "OID=PATH", description = "Restore a tablespace elsewhere.")
-        List<String> tablespaces;
-        @Option(names = "--delta", description = "Reuse matching files already in DEST.")
-        boolean delta;
-
-        static final class Target {
-            @Option(names = "--target-time", paramLabel = "TIMESTAMP", description = "ISO timestamp with an explicit zone.")
-            String time;
-            @Option(names = "--target-lsn", paramLabel = "LSN")
-            String lsn;
-            @Option(names = "--target-xid", paramLabel = "XID")
-            String xid;
-            @Option(names = "--target-name", paramLabel = "NAME", description = "A restore point made with pg_create_restore_point.")
-            String name;
-            @Option(names = "--target-immediate", description = "Stop as soon as the backup is consistent.")
-            boolean immediate;
-        }
-
-        String plannedIn() {
-            return "issue #5, restore job";
         }
     }
 

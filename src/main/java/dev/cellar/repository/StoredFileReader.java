@@ -68,6 +68,95 @@ public final class StoredFileReader {
         }
     }
 
+    /**
+     * Writes the file's content into {@code channel} (positions from 0; the channel is truncated to
+     * the file's size). With {@code compareExisting}, the channel's current content is read block by
+     * block and only blocks whose XXH64 differs from the manifest's are fetched and written (a delta
+     * restore); frames none of whose blocks are needed are never fetched. The whole file's SHA-256 is
+     * verified over the final content either way. Returns the bytes written.
+     */
+    public long restore(ManifestEntry entry, java.nio.channels.FileChannel channel, boolean compareExisting) throws IOException {
+        if (entry.type() != ManifestEntry.Type.FILE) {
+            throw new IllegalArgumentException(entry.path() + " is not a file");
+        }
+        MessageDigest sha = sha256();
+        long existing = compareExisting ? channel.size() : 0;
+        byte[] current = new byte[entry.blockSize()];
+        long written = 0;
+        int expectedBlock = 0;
+        java.nio.ByteBuffer pending = null;
+        long pendingAt = 0;
+        for (BlockRun run : entry.runs()) {
+            if (run.firstBlock() != expectedBlock) {
+                throw corrupt(entry, "block map has a hole at block " + expectedBlock);
+            }
+            byte[] raw = null;
+            for (int i = 0; i < run.count(); i++) {
+                int block = run.firstBlock() + i;
+                long position = (long) block * entry.blockSize();
+                int length = (int) Math.min(entry.blockSize(), entry.size() - position);
+                if (position + length <= existing) {
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(current, 0, length);
+                    while (buf.hasRemaining()) {
+                        if (channel.read(buf, position + buf.position()) < 0) {
+                            throw new java.io.EOFException(entry.path());
+                        }
+                    }
+                    if (FrameCodec.checksum(current, 0, length) == entry.blockChecksums()[block]) {
+                        sha.update(current, 0, length);
+                        continue;
+                    }
+                }
+                if (raw == null) {
+                    raw = frame(entry, run.frame());
+                }
+                int start = (run.frameBlock() + i) * entry.blockSize();
+                if (start + length > raw.length) {
+                    throw corrupt(entry, "block " + block + " lies beyond its frame in " + run.frame().bundle());
+                }
+                if (FrameCodec.checksum(raw, start, length) != entry.blockChecksums()[block]) {
+                    throw corrupt(entry, "block " + block + " does not match its checksum (frame at " + run.frame().bundle()
+                            + " offset " + run.frame().offset() + ")");
+                }
+                sha.update(raw, start, length);
+                // Coalesce consecutive blocks of one frame into one write.
+                if (pending != null && pendingAt + pending.limit() == position && raw == pending.array()
+                        && pending.arrayOffset() + pending.limit() == start) {
+                    pending = java.nio.ByteBuffer.wrap(raw, pending.arrayOffset(), pending.limit() + length).slice();
+                } else {
+                    written += flush(channel, pending, pendingAt);
+                    pending = java.nio.ByteBuffer.wrap(raw, start, length).slice();
+                    pendingAt = position;
+                }
+            }
+            expectedBlock = run.endBlock();
+        }
+        written += flush(channel, pending, pendingAt);
+        if (expectedBlock != entry.blockCount()) {
+            throw corrupt(entry, "block map ends at block " + expectedBlock + " of " + entry.blockCount());
+        }
+        if (channel.size() != entry.size()) {
+            channel.truncate(entry.size());
+        }
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (!actual.equals(entry.sha256())) {
+            throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());
+        }
+        return written;
+    }
+
+    private static long flush(java.nio.channels.FileChannel channel, java.nio.ByteBuffer pending, long at) throws IOException {
+        if (pending == null) {
+            return 0;
+        }
+        long n = pending.remaining();
+        long pos = at;
+        while (pending.hasRemaining()) {
+            pos += channel.write(pending, pos);
+        }
+        return n;
+    }
+
     private byte[] frame(ManifestEntry entry, FrameRef ref) throws IOException {
         if (ref.equals(cachedRef)) {
             return cachedRaw;

@@ -29,7 +29,8 @@ class JobDescriptorsTest {
     /** The configuration class holding each job's constants. */
     static final Map<String, Class<?>> CONFIGS = Map.of(
             BaseBackupJobConfig.JOB, BaseBackupJobConfig.class,
-            dev.cellar.jobs.wal.WalSweepJobConfig.JOB, dev.cellar.jobs.wal.WalSweepJobConfig.class);
+            dev.cellar.jobs.wal.WalSweepJobConfig.JOB, dev.cellar.jobs.wal.WalSweepJobConfig.class,
+            dev.cellar.jobs.restore.RestoreJobConfig.JOB, dev.cellar.jobs.restore.RestoreJobConfig.class);
 
     @Test
     @SuppressWarnings("unchecked")

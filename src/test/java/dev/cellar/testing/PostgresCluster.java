@@ -180,7 +180,7 @@ public final class PostgresCluster implements AutoCloseable {
             port = freePort();
             try {
                 OsProcess.runAsPostgres(List.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", base.resolve("server.log").toString(),
-                        "-w", "-t", "60", "-o", "-p " + port, "start"), base, 90);
+                        "-w", "-t", "60", "-o", "-p " + port + " -k " + base, "start"), base, 90);
                 running = true;
                 return;
             } catch (IllegalStateException e) {
@@ -196,6 +196,105 @@ public final class PostgresCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A fresh directory, reachable by the PostgreSQL OS user, to restore a cluster into ({@code <base>/data});
+     * hand it to {@link #adopt} afterwards, or delete it with {@link OsProcess#deleteTree}.
+     */
+    public static Path newBase() {
+        try {
+            Path base = Files.createTempDirectory("cellar-restored-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return base;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Starts the data directory {@code base/data} as it is (a restored cluster: its own recovery settings
+     * apply) on a free port, as the PostgreSQL OS user. {@code password} is the superuser's (the one of the
+     * cluster it was restored from). {@link #close} stops it and deletes {@code base}.
+     */
+    public static PostgresCluster adopt(PostgresBinaries binaries, Path base, String password) {
+        PostgresCluster c = new PostgresCluster(binaries, base, password);
+        try {
+            OsProcess.chownToPostgres(base);
+            c.startServer();
+            return c;
+        } catch (RuntimeException e) {
+            OsProcess.deleteTree(base);
+            throw e;
+        }
+    }
+
+    /** Waits until the server accepts connections and has left recovery (a restored cluster promoted at its target). */
+    public void awaitPromoted(int timeoutSeconds) {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try (Connection c = connect(); Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    return;
+                }
+                last = "still in recovery";
+            } catch (SQLException e) {
+                last = e.getMessage();
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("not promoted within " + timeoutSeconds + "s (" + last + ")\n" + serverLog());
+    }
+
+    /** A plain-text pg_dump of database {@code postgres}, without the random {@code \\restrict} lines newer pg_dump versions print. */
+    public String pgDump() {
+        Path pgDump = binaries.has("pg_dump") ? binaries.tool("pg_dump") : PostgresBinaries.requireLocal().tool("pg_dump");
+        String out = OsProcess.runAsPostgres(List.of(pgDump.toString(), "-h", base.toString(), "-p", Integer.toString(port), "-U", SUPERUSER,
+                "-d", "postgres", "--no-sync"), base, 120);
+        StringBuilder sb = new StringBuilder();
+        for (String line : out.split("\n")) {
+            if (!line.startsWith("\\restrict") && !line.startsWith("\\unrestrict")) {
+                sb.append(line).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A streaming standby of this cluster (pg_basebackup -R over the Unix socket), started on a free port,
+     * with the same archive_command: once promoted, it archives its new timeline into the same spool.
+     */
+    public PostgresCluster standby() {
+        Path standbyBase = newBase();
+        try {
+            OsProcess.chownToPostgres(standbyBase);
+            OsProcess.runAsPostgres(List.of(binaries.tool("pg_basebackup").toString(), "-h", base.toString(), "-p", Integer.toString(port),
+                    "-U", SUPERUSER, "-D", standbyBase.resolve("data").toString(), "-R", "-X", "stream", "-c", "fast"), standbyBase, 180);
+        } catch (RuntimeException e) {
+            OsProcess.deleteTree(standbyBase);
+            throw e;
+        }
+        PostgresCluster standby = new PostgresCluster(binaries, standbyBase, password);
+        try {
+            Files.createDirectories(standby.spool);
+            standby.startServer();
+            return standby;
+        } catch (IOException | RuntimeException e) {
+            OsProcess.deleteTree(standbyBase);
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** pg_ctl promote, waiting for the promotion. */
+    public void promote() {
+        OsProcess.runAsPostgres(List.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-w", "-t", "60", "promote"), base, 90);
     }
 
     public String serverLog() {
