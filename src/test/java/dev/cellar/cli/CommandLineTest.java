@@ -45,7 +45,7 @@ class CommandLineTest {
         assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
         assertThat(run.err()).contains("'cellar prune' is not implemented yet (issue #7");
 
-        CliRun json = CliRun.run(dir, "--json", "recover", "main", "latest", "/tmp/x", "--target-immediate");
+        CliRun json = CliRun.run(dir, "--json", "verify", "main");
         assertThat(json.exitCode()).isEqualTo(9);
         assertThat(json.out()).contains("\"kind\" : \"not-implemented\"");
     }
