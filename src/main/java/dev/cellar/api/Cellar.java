@@ -185,8 +185,17 @@ public final class Cellar implements AutoCloseable {
                                  java.util.Map<String, java.nio.file.Path> tablespaces, boolean delta) {
     }
 
-    /** The outcome of {@code cellar recover}: the job execution and, when it completed, the plan it carried out. */
-    public record RecoverResult(boolean restarted, ExecutionDetail execution, dev.cellar.restore.RestorePlan plan, java.nio.file.Path destination) {
+    /** The outcome of {@code cellar recover}: the job execution and, once planned, what it restores. */
+    public record RecoverResult(boolean restarted, ExecutionDetail execution, String destination, RecoverPlan plan) {
+    }
+
+    /** A restore's plan as operators read it. */
+    public record RecoverPlan(String backupId, String target, String timeline, String firstWal, String lastWal, int walSegments, List<String> notes) {
+        static RecoverPlan of(dev.cellar.restore.RestorePlan p) {
+            var segments = p.segments();
+            return new RecoverPlan(p.backupId(), p.target() == null ? "end of the archived WAL" : p.target().describe(), p.timelineSetting(),
+                    segments.get(0).name(), segments.get(segments.size() - 1).name(), segments.size(), p.notes());
+        }
     }
 
     /**
@@ -258,8 +267,8 @@ public final class Cellar implements AutoCloseable {
         }
         JobExecution e = runtime.launcher().launch(dev.cellar.jobs.restore.RestoreJobConfig.JOB, builder.toJobParameters());
         String planned = e.getExecutionContext().getString(dev.cellar.jobs.restore.RestoreJobConfig.PLANNED, null);
-        return new RecoverResult(restart, runtime.history().show(e.getId()),
-                planned == null ? null : dev.cellar.restore.RestorePlan.decode(planned), dest);
+        return new RecoverResult(restart, runtime.history().show(e.getId()), dest.toString(),
+                planned == null ? null : RecoverPlan.of(dev.cellar.restore.RestorePlan.decode(planned)));
     }
 
     /**

@@ -95,9 +95,9 @@ final class RecoverCommands {
                 if (r.plan() != null && "COMPLETED".equals(r.execution().execution().status())) {
                     out.println();
                     out.printf("Restored backup %s of server %s into %s.%n", r.plan().backupId(), server, r.destination());
-                    out.printf("  target:   %s%n", r.plan().target() == null ? "end of the archived WAL" : r.plan().target().describe());
-                    out.printf("  timeline: %s; WAL staged: %d segments (%s to %s)%n", r.plan().timelineSetting(), r.plan().segments().size(),
-                            r.plan().segments().get(0).name(), r.plan().segments().get(r.plan().segments().size() - 1).name());
+                    out.printf("  target:   %s%n", r.plan().target());
+                    out.printf("  timeline: %s; WAL staged: %d segments (%s to %s)%n", r.plan().timeline(), r.plan().walSegments(),
+                            r.plan().firstWal(), r.plan().lastWal());
                     r.plan().notes().forEach(n -> out.println("  note:     " + n));
                     out.println("Start it (as the owner of DEST, on a free port): pg_ctl -D " + r.destination() + " -o '-p PORT' start");
                     out.println("archive_mode is off in the restored copy: it never archives into this server's archive.");

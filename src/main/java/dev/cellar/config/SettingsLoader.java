@@ -134,7 +134,7 @@ public final class SettingsLoader {
         checkKeys(catalogMap, "cellar.catalog", CATALOG_KEYS);
         String catalogUrl = override("CELLAR_CATALOG_URL", scalar(catalogMap.get("url"), "cellar.catalog.url"));
         if (catalogUrl == null) {
-            catalogUrl = "jdbc:h2:file:" + home.resolve("catalog") + ";AUTO_SERVER=TRUE";
+            catalogUrl = "jdbc:h2:file:" + home.resolve("catalog") + ";AUTO_SERVER=TRUE;WRITE_DELAY=0";
         } else {
             catalogUrl = expand(catalogUrl, home);
             if (!catalogUrl.startsWith("jdbc:h2:") && !catalogUrl.startsWith("jdbc:postgresql://")) {

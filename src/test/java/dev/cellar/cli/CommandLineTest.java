@@ -96,6 +96,6 @@ class CommandLineTest {
         CliRun run = CliRun.run(dir, "--config", config.toString(), "config");
         assertThat(run.exitCode()).as(run.toString()).isZero();
         assertThat(run.out()).contains("Configuration is valid.").contains("file:///srv/repo").contains("/var/lib/cellar/spool/main")
-                .contains("zstd:3").contains("jdbc:h2:file:/var/lib/cellar/catalog;AUTO_SERVER=TRUE");
+                .contains("zstd:3").contains("jdbc:h2:file:/var/lib/cellar/catalog;AUTO_SERVER=TRUE;WRITE_DELAY=0");
     }
 }

@@ -51,7 +51,7 @@ class SettingsLoaderTest {
     void aValidFileIsReadWithItsDefaults() {
         CellarSettings s = parse(VALID);
         assertThat(s.home()).isEqualTo(Path.of("/var/lib/cellar"));
-        assertThat(s.catalog().url()).isEqualTo("jdbc:h2:file:/var/lib/cellar/catalog;AUTO_SERVER=TRUE");
+        assertThat(s.catalog().url()).isEqualTo("jdbc:h2:file:/var/lib/cellar/catalog;AUTO_SERVER=TRUE;WRITE_DELAY=0");
         assertThat(s.repository()).isEqualTo("file:///srv/cellar/repo");
         ServerSettings main = s.server("main");
         assertThat(main.walSpool()).isEqualTo(Path.of("/var/lib/cellar/spool/main"));

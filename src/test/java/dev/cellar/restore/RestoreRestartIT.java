@@ -1,0 +1,192 @@
+package dev.cellar.restore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cellar.testing.CliRun;
+import dev.cellar.testing.OsProcess;
+import dev.cellar.testing.PostgresCluster;
+import dev.cellar.testing.TestConfig;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A restore interrupted for real (kill -9 of the process mid-copy) and restarted; a delta restore
+ * repairing a damaged directory; a corrupted bundle failing the restore, naming the file, with
+ * nothing claiming success.
+ */
+class RestoreRestartIT {
+
+    static final Path DIST = Path.of(System.getProperty("cellar.dist", "target/cellar"));
+
+    @TempDir
+    Path dir;
+
+    private Path config;
+    private final List<Path> bases = new ArrayList<>();
+
+    @AfterEach
+    void removeRestoredDirectories() {
+        bases.forEach(OsProcess::deleteTree);
+    }
+
+    private CliRun cellar(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return CliRun.run(dir, all);
+    }
+
+    private Path newDestination() {
+        Path base = PostgresCluster.newBase();
+        bases.add(base);
+        return base.resolve("data");
+    }
+
+    private static Optional<Path> temporaryFile(Path dest) {
+        if (!Files.isDirectory(dest)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> s = Files.walk(dest)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".cellar-tmp")).findFirst();
+        } catch (Exception e) {
+            return Optional.empty(); // files come and go while we look
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static void verifyBackup(PostgresCluster pg, Path dest) {
+        OsProcess.Result r = OsProcess.run(List.of(pg.binaries().tool("pg_verifybackup").toString(), "-n", dest.toString()), null, 120);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+    }
+
+    private static long count(PostgresCluster pg) throws Exception {
+        try (Connection c = pg.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*), sum(id) FROM big")) {
+            rs.next();
+            return rs.getLong(1) * 31 + rs.getLong(2);
+        }
+    }
+
+    @Test
+    void aRestoreKilledMidCopyContinuesADeltaRestoreRepairsAndACorruptBundleFailsNamingTheFile() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
+            pg.execute("CREATE TABLE big (id int, filler text)",
+                    "INSERT INTO big SELECT g, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) "
+                            + "FROM generate_series(1, 1500000) g", "CHECKPOINT");
+            long expected = count(pg);
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            CliRun backup = cellar("backup", "main", "--wait");
+            assertThat(backup.exitCode()).as(backup.toString()).isZero();
+            CliRun sweep = cellar("archive-wal", "main");
+            assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
+
+            // kill -9 while the largest file is being written.
+            Path dest = newDestination();
+            List<String> command = List.of(DIST.resolve("bin/cellar").toString(), "--config", config.toString(),
+                    "recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote");
+            Process first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("first.log").toFile()).start();
+            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> !first.isAlive() || temporaryFile(dest).map(p -> size(p) > (8L << 20)).orElse(false));
+            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no cleanup
+            assertThat(temporaryFile(dest)).as(Files.readString(dir.resolve("first.log"))).isPresent();
+            assertThat(dest.resolve("recovery.signal")).doesNotExist();
+            assertThat(dest.resolve("backup_manifest")).doesNotExist();
+
+            // The same command again: the killed execution is found orphaned, marked FAILED, and restarted.
+            String afterKill = cellar("--json", "jobs", "list", "--job", "restore").out();
+            CliRun again = cellar(command.subList(3, command.size()).toArray(String[]::new));
+            assertThat(again.exitCode()).as(again + "\nafter the kill: " + afterKill + "\n" + Files.readString(dir.resolve("first.log"))).isZero();
+            assertThat(again.out()).contains("Restarted the failed restore into " + dest);
+            assertThat(temporaryFile(dest)).isEmpty();
+            verifyBackup(pg, dest);
+            JsonNode runs = new ObjectMapper().readTree(cellar("--json", "jobs", "list", "--job", "restore").out());
+            assertThat(runs).hasSize(2);
+            assertThat(runs.get(0).get("status").asText()).isEqualTo("COMPLETED");
+            assertThat(runs.get(1).get("status").asText()).isEqualTo("FAILED");
+
+            // A delta restore over a damaged copy: a block overwritten, a file deleted, a stray file added.
+            Path second = newDestination();
+            CliRun plain = cellar("recover", "main", "latest", second.toString(), "--target-immediate", "--target-action", "promote");
+            assertThat(plain.exitCode()).as(plain.toString()).isZero();
+            Path largest;
+            try (Stream<Path> s = Files.walk(second.resolve("base"))) {
+                largest = s.filter(Files::isRegularFile).max(Comparator.comparingLong(RestoreRestartIT::size)).orElseThrow();
+            }
+            try (RandomAccessFile f = new RandomAccessFile(largest.toFile(), "rw")) {
+                f.seek(f.length() / 2);
+                f.write(new byte[8192]);
+            }
+            Files.delete(second.resolve("PG_VERSION"));
+            Files.writeString(second.resolve("base/stray-file"), "not in the backup");
+            OsProcess.Result damaged = OsProcess.run(List.of(pg.binaries().tool("pg_verifybackup").toString(), "-n", second.toString()), null, 120);
+            assertThat(damaged.exitCode()).as("pg_verifybackup sees the damage").isNotZero();
+            CliRun delta = cellar("--json", "recover", "main", "latest", second.toString(), "--target-immediate", "--target-action", "promote", "--delta");
+            assertThat(delta.exitCode()).as(delta.toString()).isZero();
+            JsonNode steps = new ObjectMapper().readTree(delta.out()).get("execution").get("steps");
+            JsonNode files = null;
+            for (JsonNode st : steps) {
+                if (st.get("name").asText().equals("restore.restore-files")) {
+                    files = st.get("checkpoint");
+                }
+            }
+            assertThat(files).as(delta.out()).isNotNull();
+            assertThat(files.get("restore.restore-files.bytes-written").asLong()).as(files.toString())
+                    .isGreaterThan(0).isLessThan(8L << 20);
+            assertThat(files.get("restore.restore-files.files-unchanged").asLong()).isGreaterThan(500);
+            assertThat(second.resolve("base/stray-file")).doesNotExist();
+            assertThat(second.resolve("PG_VERSION")).exists();
+            verifyBackup(pg, second);
+            try (PostgresCluster restored = PostgresCluster.adopt(pg.binaries(), second.getParent(), pg.password())) {
+                bases.remove(second.getParent());
+                restored.awaitPromoted(120);
+                assertThat(count(restored)).isEqualTo(expected);
+            }
+
+            // A corrupted bundle: the restore fails naming the file, and nothing claims success.
+            Path bundle;
+            try (Stream<Path> s = Files.walk(dir.resolve("repo/main/backups"))) {
+                bundle = s.filter(p -> p.getParent().getFileName().toString().equals("bundles") && !p.toString().endsWith(".idx"))
+                        .max(Comparator.comparingLong(RestoreRestartIT::size)).orElseThrow();
+            }
+            try (RandomAccessFile f = new RandomAccessFile(bundle.toFile(), "rw")) {
+                f.seek(f.length() / 2);
+                int b = f.read();
+                f.seek(f.length() / 2);
+                f.write(b ^ 0x5A);
+            }
+            Path third = newDestination();
+            CliRun corrupt = cellar("recover", "main", "latest", third.toString(), "--target-immediate");
+            assertThat(corrupt.exitCode()).as(corrupt.toString()).isEqualTo(1);
+            assertThat(corrupt.out() + corrupt.err()).containsPattern("base/\\d+/\\d+(\\.\\d+)?: frame at backups/\\S+ offset \\d+ does not match its checksum "
+                    + "\\(the bundle is damaged\\)");
+            assertThat(third.resolve("recovery.signal")).doesNotExist();
+            assertThat(third.resolve("backup_manifest")).doesNotExist();
+            assertThat(third.resolve("backup_label")).doesNotExist();
+        }
+    }
+}
