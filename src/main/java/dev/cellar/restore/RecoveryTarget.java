@@ -71,7 +71,8 @@ public sealed interface RecoveryTarget {
     /** {@code recovery_target_name}: a restore point made with {@code pg_create_restore_point}. */
     record Name(String name) implements RecoveryTarget {
         public List<String> settings() {
-            return List.of("recovery_target_name = '" + name.replace("'", "''") + "'");
+            // postgresql.conf strings treat a backslash as an escape (GUC_scanstr): double it, as ALTER SYSTEM does.
+            return List.of("recovery_target_name = '" + name.replace("\\", "\\\\").replace("'", "''") + "'");
         }
 
         public String describe() {

@@ -35,9 +35,9 @@ public record RestorePlan(String backupId, RecoveryTarget target, int targetTime
             steps.append(steps.isEmpty() ? "" : ",").append(s.timeline()).append('@').append(s.begin()).append('-')
                     .append(s.end() == null ? "" : s.end());
         }
-        return String.join("|", backupId, RecoveryTarget.encode(target), Integer.toString(targetTimeline), timelineSetting,
+        return String.join("|", backupId, escape(RecoveryTarget.encode(target)), Integer.toString(targetTimeline), timelineSetting,
                 steps.toString(), Long.toString(firstSegment), Long.toString(lastSegment), Long.toString(walSegmentSize),
-                String.join(",", historyFiles), String.join("\u001f", notes));
+                String.join(",", historyFiles), escape(String.join("\u001f", notes)));
     }
 
     public static RestorePlan decode(String s) {
@@ -51,8 +51,17 @@ public record RestorePlan(String backupId, RecoveryTarget target, int targetTime
                     end.isEmpty() ? null : Lsn.parse(end)));
         }
         int tli = Integer.parseInt(f[2]);
-        return new RestorePlan(f[0], RecoveryTarget.decode(f[1]), tli, f[3], new TimelineHistory(tli, List.copyOf(steps)),
+        return new RestorePlan(f[0], RecoveryTarget.decode(unescape(f[1])), tli, f[3], new TimelineHistory(tli, List.copyOf(steps)),
                 Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]),
-                f[8].isEmpty() ? List.of() : List.of(f[8].split(",")), f[9].isEmpty() ? List.of() : List.of(f[9].split("\u001f")));
+                f[8].isEmpty() ? List.of() : List.of(f[8].split(",")), f[9].isEmpty() ? List.of() : List.of(unescape(f[9]).split("\u001f")));
+    }
+
+    /** Free text (a restore point name, a note) may hold the field separator: '%' and '|' are written as %25 and %7C. */
+    private static String escape(String s) {
+        return s.replace("%", "%25").replace("|", "%7C");
+    }
+
+    private static String unescape(String s) {
+        return s.replace("%7C", "|").replace("%25", "%");
     }
 }

@@ -156,12 +156,17 @@ public final class WalRecordReader {
         return payloadLsn[page] + (streamPos - payloadStart[page]);
     }
 
-    /** Walks the fragment headers after the record header to find the main data's length; empty if there is none. */
+    /**
+     * Walks the fragment headers after the record header to find the main data's length; empty if there is none.
+     * As PostgreSQL's {@code DecodeXLogRecord}, the walk stops where only the blocks' data (their data and images)
+     * remains: those bytes are not headers, whatever they look like.
+     */
     private static byte[] mainData(ByteBuffer s, byte[] stream, int at, int total, int pgMajor) {
         int p = at + SIZE_OF_RECORD;
         int end = at + total;
         long mainLength = 0;
-        while (p < end) {
+        long blockData = 0;
+        while (end - p > blockData) {
             int id = Byte.toUnsignedInt(stream[p++]);
             if (id == 255) {
                 mainLength = Byte.toUnsignedInt(stream[p]);
@@ -175,8 +180,10 @@ public final class WalRecordReader {
                 p += 4; // top-level transaction id (14+)
             } else if (id <= XLR_MAX_BLOCK_ID) {
                 int forkFlags = Byte.toUnsignedInt(stream[p]);
+                blockData += Short.toUnsignedInt(s.getShort(p + 1));
                 p += 1 + 2; // fork_flags, data_length
                 if ((forkFlags & BKPBLOCK_HAS_IMAGE) != 0) {
+                    blockData += Short.toUnsignedInt(s.getShort(p)); // bimg_len
                     int bimgInfo = Byte.toUnsignedInt(stream[p + 4]);
                     p += 5; // bimg_len, hole_offset, bimg_info
                     boolean compressed = pgMajor <= 14 ? (bimgInfo & 0x02) != 0 : (bimgInfo & 0x1C) != 0;
