@@ -123,6 +123,9 @@ public sealed interface RecoveryTarget {
         if (text.isEmpty() || text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 64) {
             throw new IllegalArgumentException("--target-name must be 1 to 63 bytes (PostgreSQL's restore point names are)");
         }
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+            throw new IllegalArgumentException("--target-name must not contain control characters (postgresql.auto.conf cannot hold them)");
+        }
         return new Name(text);
     }
 

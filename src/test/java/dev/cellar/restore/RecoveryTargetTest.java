@@ -178,6 +178,14 @@ class RecoveryTargetTest {
         }
 
         @Test
+        void a_name_with_a_control_character_is_refused_because_postgresql_auto_conf_cannot_hold_it() {
+            assertThatThrownBy(() -> RecoveryTarget.parseName("line\nbreak"))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("--target-name must not contain control characters (postgresql.auto.conf cannot hold them)");
+            assertThat(RecoveryTarget.parseName("release|2026").name()).isEqualTo("release|2026");
+        }
+
+        @Test
         void a_name_of_64_bytes_is_refused() {
             assertThatThrownBy(() -> RecoveryTarget.parseName("n".repeat(64)))
                     .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Restore benchmark: `cellar recover` next to extracting a pg_basebackup tar of the same data.
+#
+#   mvn -B -DskipTests package && src/bench/restore-benchmark.sh [SCALE]     (default scale 50)
+#
+# Creates a throwaway cluster (initdb with data checksums, a free loopback port, archiving through
+# cellar-wal-archive), loads pgbench at SCALE, takes a full Cellar backup (zstd:3) and archives its
+# WAL, takes pg_basebackup -Ft -X none (plain and server-zstd), then measures, each as wall seconds
+# including process start (the JVM's for Cellar), RUNS times (default 3), into empty directories:
+#   1. cellar recover main latest DEST --target-immediate   (every block and file checksum verified,
+#      every file synced, WAL staged, backup_manifest written)
+#   2. tar -xf base.tar                                      (no verification, no sync)
+#   3. tar -xf base.tar.zst (zstd -d)                         (no verification, no sync)
+#   4. cellar recover ... --delta over the unchanged result of 1 (reads and compares every block)
+# and prints the median of each with MiB/s. It stops exactly the cluster it started (pg_ctl -D its
+# data directory) and deletes its directory. Runs as root too (the server then runs as 'postgres').
+set -euo pipefail
+
+scale=${1:-50}
+runs=${RUNS:-3}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+dist=$here/target/cellar
+[ -x "$dist/bin/cellar" ] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+
+bin=${PG_BIN:-$(pg_config --bindir 2>/dev/null || true)}
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+fi
+for tool in initdb pg_ctl pgbench pg_basebackup psql; do
+    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool (set PG_BIN)" >&2; exit 2; }
+done
+command -v zstd >/dev/null || { echo "missing zstd (apt-get install zstd)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/cellar-restore-bench.XXXXXX)
+chmod 755 "$work"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    as_pg "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$((20000 + RANDOM % 20000))
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+
+mkdir -p "$work/spool" "$work/repo" "$work/home"
+[ "$(id -u)" = 0 ] && chown -R postgres: "$work/spool" && chown postgres: "$work"
+as_pg "$bin/initdb" -D "$work/data" -U postgres -A trust --data-checksums --no-sync >/dev/null
+cat >> "$work/data/postgresql.conf" <<EOF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$work'
+wal_level = replica
+archive_mode = on
+archive_command = '$dist/bin/cellar-wal-archive $work/spool %p %f'
+max_wal_senders = 4
+shared_buffers = 256MB
+max_wal_size = 4GB
+EOF
+as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+psql() { "$bin/psql" -X -q -h "$work" -p "$port" -U postgres "$@"; }
+
+cat > "$work/cellar.yaml" <<EOF
+cellar:
+  home: $work/home
+  repository: $work/repo
+  servers:
+    main:
+      conninfo: "jdbc:postgresql://127.0.0.1:$port/postgres?user=postgres"
+      pgdata: $work/data
+      wal-spool: $work/spool
+EOF
+cellar() { "$dist/bin/cellar" --config "$work/cellar.yaml" "$@"; }
+now() { date +%s.%N; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "Loading pgbench scale $scale on port $port ..."
+"$bin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
+psql -c "VACUUM ANALYZE" -c "CHECKPOINT"
+data_bytes=$(du -sb --exclude=pg_wal "$work/data" | cut -f1)
+
+cellar backup main --full --wait >"$work/backup.log" 2>&1 || { cat "$work/backup.log"; exit 1; }
+cellar archive-wal main >"$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
+"$bin/pg_basebackup" -h "$work" -p "$port" -U postgres -D "$work/tar" -Ft -X none -c fast --no-manifest
+"$bin/pg_basebackup" -h "$work" -p "$port" -U postgres -D "$work/tarzst" -Ft -X none -c fast --no-manifest --compress=server-zstd
+sync
+
+rows=()
+row() { rows+=("$(printf '%-52s %8s %8s' "$1" "$2" "$(rate "$data_bytes" "$2")")"); }
+measure() { # label, command...
+    local label=$1; shift
+    local times=()
+    for i in $(seq "$runs"); do
+        rm -rf "$work/dest"; sync
+        local t0; t0=$(now)
+        "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }
+        times+=("$(secs "$t0" "$(now)")")
+    done
+    row "$label" "$(median "${times[@]}")"
+    echo "  $label: ${times[*]}"
+}
+tar_plain() { mkdir -p "$work/dest" && tar -xf "$work/tar/base.tar" -C "$work/dest"; }
+tar_zstd() { mkdir -p "$work/dest" && zstd -dc "$work/tarzst/base.tar.zst" | tar -xf - -C "$work/dest"; }
+recover() { cellar recover main latest "$work/dest" --target-immediate; }
+
+measure "cellar recover --target-immediate (zstd:3)" recover
+measure "tar -xf (pg_basebackup -Ft, plain)" tar_plain
+measure "zstd -d | tar -xf (pg_basebackup --compress=server-zstd)" tar_zstd
+# --delta over an unchanged restore: restore once, then time the delta runs over it.
+rm -rf "$work/dest"; recover >/dev/null 2>&1
+times=()
+for i in $(seq "$runs"); do
+    sync; t0=$(now)
+    cellar recover main latest "$work/dest" --target-immediate --delta >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }
+    times+=("$(secs "$t0" "$(now)")")
+done
+row "cellar recover --delta over an unchanged restore" "$(median "${times[@]}")"
+echo "  delta: ${times[*]}"
+
+echo
+echo "pgbench scale $scale: data directory without pg_wal $(mb "$data_bytes") MiB; $(nproc) cores; median of $runs runs"
+printf '%-52s %8s %8s\n' "what" "seconds" "MiB/s"
+printf '%s\n' "${rows[@]}"
