@@ -13,7 +13,7 @@
 #   3. tar -xf base.tar.zst (zstd -d)                         (no verification, no sync)
 #   4. cellar recover ... --delta over the unchanged result of 1 (reads and compares every block)
 # and prints the median of each with MiB/s. It stops exactly the cluster it started (pg_ctl -D its
-# data directory) and deletes its directory. Runs as root too (the server then runs as 'postgres').
+# data directory) and deletes its directory (KEEP_WORK=1 keeps it, to look at or profile). Runs as root too (the server then runs as 'postgres').
 set -euo pipefail
 
 scale=${1:-50}
@@ -36,7 +36,7 @@ chmod 755 "$work"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
     as_pg "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -rf "$work"
+    if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work (cluster stopped)"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 

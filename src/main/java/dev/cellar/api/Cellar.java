@@ -214,6 +214,9 @@ public final class Cellar implements AutoCloseable {
         JobRuntime runtime = jobs();
         String run = null;
         for (ExecutionSummary last : runtime.history().list(new JobHistory.Filter(request.server(), dev.cellar.jobs.restore.RestoreJobConfig.JOB, null, null, 20))) {
+            if (!last.identity().contains(dev.cellar.jobs.restore.RestoreJobConfig.DESTINATION + "=" + dest + ",")) {
+                continue; // the identity names the destination: only the newest run into DEST is looked at closely
+            }
             ExecutionDetail d = runtime.history().show(last.id());
             if (dest.toString().equals(d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.DESTINATION))) {
                 // Only the same request continues an interrupted restore; another one starts afresh (and

@@ -68,6 +68,11 @@ public final class StoredFileReader {
         }
     }
 
+    /** Receives a file's content in order, as it is verified: bytes valid only during the call unless {@code stable}. */
+    public interface ContentSink {
+        void accept(byte[] data, int offset, int length, boolean stable);
+    }
+
     /**
      * Writes the file's content into {@code channel} (positions from 0; the channel is truncated to
      * the file's size). With {@code compareExisting}, the channel's current content is read block by
@@ -76,11 +81,36 @@ public final class StoredFileReader {
      * verified over the final content either way. Returns the bytes written.
      */
     public long restore(ManifestEntry entry, java.nio.channels.FileChannel channel, boolean compareExisting) throws IOException {
+        MessageDigest sha = sha256();
+        long written = restoreBlocks(entry, channel, compareExisting ? channel.size() : 0, 0, entry.blockCount(),
+                (data, offset, length, stable) -> sha.update(data, offset, length));
+        finish(entry, channel, sha);
+        return written;
+    }
+
+    /** Truncates to the file's size and checks the SHA-256 of everything {@link #restoreBlocks} passed to the digest. */
+    public static void finish(ManifestEntry entry, java.nio.channels.FileChannel channel, MessageDigest sha) throws IOException {
+        if (channel.size() != entry.size()) {
+            channel.truncate(entry.size());
+        }
+        String actual = HexFormat.of().formatHex(sha.digest());
+        if (!actual.equals(entry.sha256())) {
+            throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());
+        }
+    }
+
+    /**
+     * Writes blocks {@code [fromBlock, toBlock)} of the file into {@code channel} at their positions,
+     * each verified against its XXH64 (and its frame's), and hands their content, in order, to
+     * {@code sink}. Blocks lying wholly below {@code existingSize} are first read from the channel
+     * and kept when they already match (a delta restore). Several threads may restore disjoint block
+     * ranges of one file into one channel, each with its own reader. Returns the bytes written.
+     */
+    public long restoreBlocks(ManifestEntry entry, java.nio.channels.FileChannel channel, long existingSize, int fromBlock, int toBlock,
+                              ContentSink sink) throws IOException {
         if (entry.type() != ManifestEntry.Type.FILE) {
             throw new IllegalArgumentException(entry.path() + " is not a file");
         }
-        MessageDigest sha = sha256();
-        long existing = compareExisting ? channel.size() : 0;
         byte[] current = new byte[entry.blockSize()];
         long written = 0;
         int expectedBlock = 0;
@@ -90,12 +120,18 @@ public final class StoredFileReader {
             if (run.firstBlock() != expectedBlock) {
                 throw corrupt(entry, "block map has a hole at block " + expectedBlock);
             }
+            expectedBlock = run.endBlock();
+            if (run.endBlock() <= fromBlock || run.firstBlock() >= toBlock) {
+                continue;
+            }
             byte[] raw = null;
-            for (int i = 0; i < run.count(); i++) {
+            int first = Math.max(0, fromBlock - run.firstBlock());
+            int last = Math.min(run.count(), toBlock - run.firstBlock());
+            for (int i = first; i < last; i++) {
                 int block = run.firstBlock() + i;
                 long position = (long) block * entry.blockSize();
                 int length = (int) Math.min(entry.blockSize(), entry.size() - position);
-                if (position + length <= existing) {
+                if (position + length <= existingSize) {
                     java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(current, 0, length);
                     while (buf.hasRemaining()) {
                         if (channel.read(buf, position + buf.position()) < 0) {
@@ -103,7 +139,7 @@ public final class StoredFileReader {
                         }
                     }
                     if (FrameCodec.checksum(current, 0, length) == entry.blockChecksums()[block]) {
-                        sha.update(current, 0, length);
+                        sink.accept(current, 0, length, false);
                         continue;
                     }
                 }
@@ -118,7 +154,7 @@ public final class StoredFileReader {
                     throw corrupt(entry, "block " + block + " does not match its checksum (frame at " + run.frame().bundle()
                             + " offset " + run.frame().offset() + ")");
                 }
-                sha.update(raw, start, length);
+                sink.accept(raw, start, length, true);
                 // Coalesce consecutive blocks of one frame into one write.
                 if (pending != null && pendingAt + pending.limit() == position && raw == pending.array()
                         && pending.arrayOffset() + pending.limit() == start) {
@@ -129,20 +165,17 @@ public final class StoredFileReader {
                     pendingAt = position;
                 }
             }
-            expectedBlock = run.endBlock();
         }
         written += flush(channel, pending, pendingAt);
         if (expectedBlock != entry.blockCount()) {
             throw corrupt(entry, "block map ends at block " + expectedBlock + " of " + entry.blockCount());
         }
-        if (channel.size() != entry.size()) {
-            channel.truncate(entry.size());
-        }
-        String actual = HexFormat.of().formatHex(sha.digest());
-        if (!actual.equals(entry.sha256())) {
-            throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());
-        }
         return written;
+    }
+
+    /** A SHA-256 digest. */
+    public static MessageDigest newSha256() {
+        return sha256();
     }
 
     private static long flush(java.nio.channels.FileChannel channel, java.nio.ByteBuffer pending, long at) throws IOException {

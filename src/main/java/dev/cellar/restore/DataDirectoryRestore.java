@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -50,6 +49,8 @@ public final class DataDirectoryRestore {
 
     /** Temporary files of this class end so (and are removed by a resumed or delta restore). */
     static final String TEMP_SUFFIX = ".cellar-tmp";
+    /** Files larger than this are restored by all workers at once, in ranges of about this size. */
+    static final long CHUNK_BYTES = 16L << 20;
 
     /** Progress of the file copy, reported about once a second. */
     public interface Progress {
@@ -215,10 +216,49 @@ public final class DataDirectoryRestore {
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (ManifestEntry e : files) {
+                Path target = dest.resolve(e.path());
+                if (resume && !delta && isComplete(target, e)) {
+                    alreadyDone.incrementAndGet();
+                    filesDone.incrementAndGet();
+                    bytesDone.addAndGet(e.size());
+                    continue;
+                }
+                if (e.size() > CHUNK_BYTES && e.blockCount() > 1) {
+                    // A large file is restored by all workers at once, in block ranges, its SHA-256 taken in order.
+                    int blocksPerChunk = (int) Math.max(1, CHUNK_BYTES / e.blockSize());
+                    ChunkedFile file = new ChunkedFile(e, target, delta, (e.blockCount() + blocksPerChunk - 1) / blocksPerChunk);
+                    for (int from = 0, k = 0; from < e.blockCount(); from += blocksPerChunk, k++) {
+                        int chunk = k;
+                        int first = from;
+                        int last = Math.min(e.blockCount(), from + blocksPerChunk);
+                        futures.add(pool.submit(() -> {
+                            StoredFileReader reader = readers.get();
+                            long before = reader.bytesFetched();
+                            long n;
+                            try {
+                                n = file.restoreChunk(reader, chunk, first, last);
+                            } catch (IOException | RuntimeException ex) {
+                                file.chunkFailed();
+                                throw ex;
+                            }
+                            written.addAndGet(n);
+                            fetched.addAndGet(reader.bytesFetched() - before);
+                            bytesDone.addAndGet(Math.min(e.size(), (long) last * e.blockSize()) - (long) first * e.blockSize());
+                            if (file.chunkDone()) {
+                                if (file.bytesWritten.get() == 0 && delta) {
+                                    unchanged.incrementAndGet();
+                                }
+                                filesDone.incrementAndGet();
+                            }
+                            return null;
+                        }));
+                    }
+                    continue;
+                }
                 futures.add(pool.submit(() -> {
                     StoredFileReader reader = readers.get();
                     long before = reader.bytesFetched();
-                    long n = restoreFile(reader, e, dest.resolve(e.path()), delta, resume, alreadyDone);
+                    long n = restoreFile(reader, e, target, delta);
                     if (n == 0 && delta) {
                         unchanged.incrementAndGet();
                     }
@@ -281,14 +321,13 @@ public final class DataDirectoryRestore {
         Files.move(tmp, label, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static long restoreFile(StoredFileReader reader, ManifestEntry e, Path target, boolean delta, boolean resume, AtomicLong alreadyDone)
-            throws IOException {
+    private static boolean isComplete(Path target, ManifestEntry e) throws IOException {
+        return Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == e.size()
+                && Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS).toMillis() == e.mtime();
+    }
+
+    private static long restoreFile(StoredFileReader reader, ManifestEntry e, Path target, boolean delta) throws IOException {
         boolean exists = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
-        if (exists && resume && !delta && Files.size(target) == e.size()
-                && Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS).toMillis() == e.mtime()) {
-            alreadyDone.incrementAndGet();
-            return 0;
-        }
         long n;
         if (exists && delta) {
             try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -297,24 +336,133 @@ public final class DataDirectoryRestore {
                     ch.force(false);
                 }
             }
-        } else {
-            Path tmp = target.resolveSibling(target.getFileName() + TEMP_SUFFIX);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                n = reader.restore(e, ch, false);
-                ch.force(false);
-            } catch (IOException | RuntimeException ex) {
-                Files.deleteIfExists(tmp);
-                throw ex;
-            }
-            Files.setPosixFilePermissions(tmp, permissions(e.mode()));
-            Files.setLastModifiedTime(tmp, FileTime.fromMillis(e.mtime()));
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            setAttributes(target, e);
             return n;
         }
-        Files.setPosixFilePermissions(target, permissions(e.mode()));
-        Files.setLastModifiedTime(target, FileTime.fromMillis(e.mtime()));
+        Path tmp = temporary(target);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            n = reader.restore(e, ch, false);
+            ch.force(false);
+        } catch (IOException | RuntimeException ex) {
+            Files.deleteIfExists(tmp);
+            throw ex;
+        }
+        publish(tmp, target, e);
         return n;
+    }
+
+    private static Path temporary(Path target) {
+        return target.resolveSibling(target.getFileName() + TEMP_SUFFIX);
+    }
+
+    private static void setAttributes(Path p, ManifestEntry e) throws IOException {
+        Files.setPosixFilePermissions(p, permissions(e.mode()));
+        Files.setLastModifiedTime(p, FileTime.fromMillis(e.mtime()));
+    }
+
+    /** Gives a verified, synced temporary file its mode and time, then its final name. */
+    private static void publish(Path tmp, Path target, ManifestEntry e) throws IOException {
+        setAttributes(tmp, e);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * A large file restored in block ranges by several workers into one channel. Each range's verified
+     * content is handed over in order to the file's SHA-256 (ranges finishing early wait, holding their
+     * frames); the worker finishing the last range checks the digest, syncs and publishes the file.
+     */
+    private static final class ChunkedFile {
+        private final ManifestEntry entry;
+        private final Path target;
+        private final Path written;
+        private final boolean inPlace;
+        private final FileChannel channel;
+        private final long existingSize;
+        private final java.security.MessageDigest sha = StoredFileReader.newSha256();
+        private final Map<Integer, List<Object[]>> waiting = new HashMap<>();
+        private final AtomicLong bytesWritten = new AtomicLong();
+        private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        private int nextToDigest;
+        private volatile boolean failed;
+        private final int chunks;
+
+        ChunkedFile(ManifestEntry entry, Path target, boolean delta, int chunks) throws IOException {
+            this.entry = entry;
+            this.chunks = chunks;
+            this.target = target;
+            this.inPlace = delta && Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
+            this.written = inPlace ? target : temporary(target);
+            this.channel = inPlace ? FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(written, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                            StandardOpenOption.READ, StandardOpenOption.WRITE);
+            this.existingSize = inPlace ? channel.size() : 0;
+        }
+
+        long restoreChunk(StoredFileReader reader, int chunk, int from, int to) throws IOException {
+            if (failed) {
+                return 0; // another range of this file failed: the step fails with that range's error
+            }
+            List<Object[]> slices = new ArrayList<>();
+            long n = reader.restoreBlocks(entry, channel, existingSize, from, to, (data, offset, length, stable) ->
+                    slices.add(stable ? new Object[] {data, offset, length} : new Object[] {java.util.Arrays.copyOfRange(data, offset, offset + length), 0, length}));
+            bytesWritten.addAndGet(n);
+            digest(chunk, slices);
+            return n;
+        }
+
+        /** A range failed: the file is abandoned (its temporary file removed once no range still writes to it). */
+        void chunkFailed() throws IOException {
+            failed = true;
+            if (finished.incrementAndGet() == chunks) {
+                abandon();
+            }
+        }
+
+        private void abandon() throws IOException {
+            channel.close();
+            if (!inPlace) {
+                Files.deleteIfExists(written);
+            }
+        }
+
+        private synchronized void digest(int chunk, List<Object[]> slices) {
+            waiting.put(chunk, slices);
+            while (waiting.containsKey(nextToDigest)) {
+                for (Object[] s : waiting.remove(nextToDigest)) {
+                    sha.update((byte[]) s[0], (Integer) s[1], (Integer) s[2]);
+                }
+                nextToDigest++;
+            }
+        }
+
+        /** Called after each range; the last one finishes the file. Returns whether the file is done. */
+        boolean chunkDone() throws IOException {
+            if (finished.incrementAndGet() < chunks) {
+                return false;
+            }
+            if (failed) {
+                abandon();
+                return false;
+            }
+            try (FileChannel ch = channel) {
+                StoredFileReader.finish(entry, ch, sha);
+                if (!inPlace || bytesWritten.get() > 0) {
+                    ch.force(false);
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!inPlace) {
+                    Files.deleteIfExists(written);
+                }
+                throw e;
+            }
+            if (inPlace) {
+                setAttributes(target, entry);
+            } else {
+                publish(written, target, entry);
+            }
+            return true;
+        }
     }
 
     /** Removes what DEST holds that the backup does not (temporary files of an earlier attempt included); returns how many paths. */
