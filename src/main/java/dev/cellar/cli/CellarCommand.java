@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 PlannedCommands.Cron.class,
                 PlannedCommands.Serve.class,
                 JobsCommand.class,
-                PlannedCommands.Demo.class,
+                DemoCommand.class,
                 ConfigCommand.class,
         })
 public final class CellarCommand implements Runnable {

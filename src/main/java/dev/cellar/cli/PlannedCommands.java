@@ -2,7 +2,6 @@ package dev.cellar.cli;
 
 import dev.cellar.api.CellarException;
 import dev.cellar.api.ExitCode;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -88,23 +87,6 @@ final class PlannedCommands {
     static final class Serve extends PlannedVerb {
         String plannedIn() {
             return "issue #9, scheduler";
-        }
-    }
-
-    @Command(name = "demo", mixinStandardHelpOptions = true,
-            description = "Run the whole pipeline on an embedded PostgreSQL: backup, WAL, mistake, point-in-time restore.")
-    static final class Demo extends PlannedVerb {
-        @Option(names = "--dir", description = "Demo directory (default: <cellar.home>/demo).")
-        Path dir;
-        @Option(names = "--scale", defaultValue = "10")
-        int scale;
-        @Option(names = "--pg-bin", description = "Use these PostgreSQL binaries instead of the embedded ones.")
-        Path pgBin;
-        @Option(names = "--keep", description = "Leave the demo cluster running.")
-        boolean keep;
-
-        String plannedIn() {
-            return "issue #6, demo";
         }
     }
 }
