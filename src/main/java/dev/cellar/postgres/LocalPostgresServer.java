@@ -186,7 +186,7 @@ public final class LocalPostgresServer implements AutoCloseable {
     /** Whether the server's OS user can write into a directory (every parent must be traversable). */
     public static boolean serverUserCanWrite(Path dir) {
         String user = serverUser();
-        return user == null || run(List.of("runuser", "-u", user, "--", "test", "-w", dir.toString(), "-a", "-x", dir.toString()), 10).exitCode() == 0;
+        return user == null || run(List.of(runuser(), "-u", user, "--", "test", "-w", dir.toString(), "-a", "-x", dir.toString()), 10).exitCode() == 0;
     }
 
     static Result runAsServerUser(List<String> command, int timeoutSeconds) {
@@ -194,9 +194,19 @@ public final class LocalPostgresServer implements AutoCloseable {
         if (user == null) {
             return run(command, timeoutSeconds);
         }
-        List<String> wrapped = new ArrayList<>(List.of("runuser", "-u", user, "--"));
+        List<String> wrapped = new ArrayList<>(List.of(runuser(), "-u", user, "--"));
         wrapped.addAll(command);
         return run(wrapped, timeoutSeconds);
+    }
+
+    /** runuser(1) (util-linux), which root's PATH has but a trimmed PATH may not. */
+    private static String runuser() {
+        for (String candidate : List.of("/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        return "runuser";
     }
 
     /** Runs a command (no shell), waits, returns its exit code and output. */
