@@ -302,6 +302,28 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
+    /** The outcome of {@code cellar rebuild-wal-index}. */
+    public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
+    }
+
+    /** {@code cellar rebuild-wal-index SERVER}: the WAL index rebuilt from the repository's listing, under the archive lock. */
+    public WalIndexResult rebuildWalIndex(String server) {
+        settings.server(server);
+        long start = System.nanoTime();
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            var identity = dev.cellar.repository.ServerIdentity.read(storage, server)
+                    .orElseThrow(() -> new CellarException(ExitCode.NOT_FOUND, "server " + server + " has nothing in the repository"));
+            try (var lock = dev.cellar.repository.RepositoryLock.acquire(storage, server, "archive", "rebuild-wal-index")) {
+                var s = dev.cellar.wal.WalIndex.rebuild(storage, server, identity.walSegmentSize());
+                return new WalIndexResult(server, s.segmentCount(), s.ranges().size(), s.otherFiles().size(), (System.nanoTime() - start) / 1e9);
+            }
+        } catch (dev.cellar.repository.RepositoryLock.HeldException e) {
+            throw new CellarException(ExitCode.BUSY, e.getMessage());
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot rebuild the WAL index of server " + server + ": " + e.getMessage(), e);
+        }
+    }
+
     /**
      * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
      * launching it again restarts that run instead of starting another. Null otherwise.

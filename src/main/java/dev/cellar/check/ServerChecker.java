@@ -40,6 +40,7 @@ public final class ServerChecker {
     public static final String SYSTEM_IDENTIFIER = "system-identifier";
     public static final String WAL_ERRORS = "wal-errors";
     public static final String WAL_CONTINUITY = "wal-continuity";
+    public static final String WAL_INDEX = "wal-index";
     public static final String LAST_WAL_AGE = "last-wal-age";
     public static final String SPOOL_QUEUE = "wal-spool-queue";
 
@@ -272,6 +273,40 @@ public final class ServerChecker {
         }
     }
 
+    /**
+     * The WAL index agrees with the repository's listing: a file the index names but the repository lacks
+     * was lost (deleted, or the storage lost it); files listed but not indexed mean the index lags.
+     */
+    private void checkWalIndex(Storage storage, ServerSettings server, List<dev.cellar.wal.WalFileName> listed, long size,
+                               List<CheckOutcome> out) throws IOException {
+        Optional<dev.cellar.wal.WalIndex.Snapshot> index = dev.cellar.wal.WalIndex.read(storage, server.name());
+        if (index.isEmpty()) {
+            out.add(CheckOutcome.ok(WAL_INDEX, "no WAL index yet (the next sweep writes it)"));
+            return;
+        }
+        java.util.Set<String> inRepository = new java.util.HashSet<>();
+        listed.forEach(f -> inRepository.add(f.name()));
+        List<String> lost = new ArrayList<>();
+        java.util.Set<String> indexed = new java.util.HashSet<>();
+        for (dev.cellar.wal.WalFileName f : index.get().files()) {
+            indexed.add(f.name());
+            if (!inRepository.contains(f.name())) {
+                lost.add(f.name());
+            }
+        }
+        long unindexed = inRepository.stream().filter(n -> !indexed.contains(n)).count();
+        if (!lost.isEmpty()) {
+            out.add(CheckOutcome.failed(WAL_INDEX, lost.size() + " WAL files the sweep archived are gone from the repository: "
+                    + String.join(", ", lost.subList(0, Math.min(5, lost.size()))) + (lost.size() > 5 ? ", ..." : ""),
+                    "find out what deleted them; restores across them are impossible. Then 'cellar rebuild-wal-index " + server.name() + "'"));
+        } else if (unindexed > 0) {
+            out.add(CheckOutcome.warning(WAL_INDEX, unindexed + " WAL files in the repository are not in the WAL index",
+                    "'cellar rebuild-wal-index " + server.name() + "'"));
+        } else {
+            out.add(CheckOutcome.ok(WAL_INDEX, index.get().segmentCount() + " segments indexed, as in the repository"));
+        }
+    }
+
     /** Every segment from the oldest backup's begin WAL to the newest archived one is in the repository. */
     private void checkWalContinuity(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
         List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
@@ -285,6 +320,7 @@ public final class ServerChecker {
         dev.cellar.postgres.WalSegmentName begin = dev.cellar.postgres.WalSegmentName.parse(oldest.beginWal());
         List<dev.cellar.wal.WalFileName> archived = new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();
         var summary = dev.cellar.wal.WalRanges.of(archived, size);
+        checkWalIndex(storage, server, archived, size, out);
         var timeline = summary.timelines().stream().filter(t -> t.timeline() == oldest.timeline()).findFirst();
         if (timeline.isEmpty() || timeline.get().ranges().isEmpty()) {
             out.add(CheckOutcome.failed(WAL_CONTINUITY, "no WAL archived on timeline " + oldest.timeline() + " since backup " + oldest.id()

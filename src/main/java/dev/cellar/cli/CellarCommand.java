@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
                 WalCommands.ArchiveWal.class,
                 WalCommands.ListWal.class,
                 WalCommands.SwitchWal.class,
+                WalCommands.RebuildWalIndex.class,
                 RecoverCommands.Recover.class,
                 RecoverCommands.GetWal.class,
                 PlannedCommands.Verify.class,

@@ -95,4 +95,23 @@ final class WalCommands {
             return dev.cellar.api.ExitCode.OK.code();
         }
     }
+
+    @Command(name = "rebuild-wal-index", mixinStandardHelpOptions = true,
+            description = {"Rebuild the server's WAL index (wal/index.json) from the repository's listing, under the archive lock.",
+                    "The sweep keeps the index current; rebuild it after files were moved by hand. Exit code 5 while a sweep holds the lock."})
+    static final class RebuildWalIndex implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            var r = root.cellar().rebuildWalIndex(server);
+            root.output().result(r, out -> out.printf("Rebuilt the WAL index of server %s: %d segments on %d timelines, %d other files (%.1fs).%n",
+                    r.server(), r.segments(), r.timelines(), r.otherFiles(), r.seconds()));
+            return dev.cellar.api.ExitCode.OK.code();
+        }
+    }
 }

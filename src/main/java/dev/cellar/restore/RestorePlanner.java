@@ -8,15 +8,14 @@ import dev.cellar.repository.ServerIdentity;
 import dev.cellar.storage.Storage;
 import dev.cellar.wal.WalArchive;
 import dev.cellar.wal.WalFileName;
+import dev.cellar.wal.WalIndex;
 import dev.cellar.wal.WalRecordReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Set;
 
 /**
  * Decides what a restore needs and refuses, before anything is written, a restore that cannot
@@ -39,6 +38,7 @@ public final class RestorePlanner {
     private final String server;
     private final ServerIdentity identity;
     private final WalArchive archive;
+    private WalIndex.Snapshot index;
 
     public RestorePlanner(Storage storage, String server, ServerIdentity identity) {
         this.storage = storage;
@@ -57,18 +57,17 @@ public final class RestorePlanner {
         if (backups.isEmpty()) {
             throw new NoSuchElementException("server " + server + " has no backup to restore");
         }
-        List<WalFileName> listing = archive.list();
-        Set<String> archived = new HashSet<>();
+        WalIndex.Snapshot index = WalIndex.readOrList(storage, server, identity.walSegmentSize());
         List<Integer> historyTimelines = new ArrayList<>();
         List<String> historyFiles = new ArrayList<>();
-        for (WalFileName f : listing) {
-            if (f.kind() == WalFileName.Kind.SEGMENT) {
-                archived.add(f.name());
-            } else if (f.kind() == WalFileName.Kind.TIMELINE_HISTORY) {
+        for (String other : index.otherFiles()) {
+            WalFileName f = WalFileName.parse(other).orElseThrow();
+            if (f.kind() == WalFileName.Kind.TIMELINE_HISTORY) {
                 historyTimelines.add(f.timeline());
                 historyFiles.add(f.name());
             }
         }
+        this.index = index;
         List<BackupInfo> candidates;
         switch (selector) {
             case "latest" -> candidates = List.of(backups.get(backups.size() - 1));
@@ -82,7 +81,7 @@ public final class RestorePlanner {
         RestoreRefusedException firstRefusal = null;
         for (BackupInfo backup : candidates) {
             try {
-                return planFor(backup, target, timeline, exclusive, archived, historyTimelines, historyFiles);
+                return planFor(backup, target, timeline, exclusive, historyTimelines, historyFiles);
             } catch (RestoreRefusedException e) {
                 if (!selector.equals("auto") || !e.getMessage().startsWith(BEFORE_END)) {
                     throw firstRefusal != null ? firstRefusal : e;
@@ -98,7 +97,7 @@ public final class RestorePlanner {
 
     private static final String BEFORE_END = "the target is before the end of backup";
 
-    private RestorePlan planFor(BackupInfo backup, RecoveryTarget target, String timelineOption, boolean exclusive, Set<String> archived,
+    private RestorePlan planFor(BackupInfo backup, RecoveryTarget target, String timelineOption, boolean exclusive,
                                 List<Integer> historyTimelines, List<String> historyFiles) throws IOException {
         long segSize = identity.walSegmentSize();
         Lsn start = Lsn.parse(backup.startLsn());
@@ -151,20 +150,20 @@ public final class RestorePlanner {
         long consistent = stop.segmentNumber(segSize);
         List<String> notes = new ArrayList<>();
         // The WAL to make the backup consistent, always.
-        String missing = firstMissing(history, first, consistent, archived);
+        String missing = firstMissing(history, first, consistent);
         if (missing != null) {
             throw new RestoreRefusedException("WAL segment " + missing + " is not in the archive, and backup " + backup.id()
                     + " needs every segment from " + name(history, first) + " to " + name(history, consistent) + " to be consistent"
-                    + (newestOnPath(history, archived, consistent) == null ? " (has it been archived? run 'cellar archive-wal " + server + "')" : " (a gap in the archive)"));
+                    + (newestOnPath(history, consistent) == null ? " (has it been archived? run 'cellar archive-wal " + server + "')" : " (a gap in the archive)"));
         }
         long last;
         if (target instanceof RecoveryTarget.Immediate) {
             last = consistent;
         } else if (target instanceof RecoveryTarget.AtLsn l) {
             last = l.lsn().segmentNumber(segSize);
-            String gap = firstMissing(history, consistent, last, archived);
+            String gap = firstMissing(history, consistent, last);
             if (gap != null) {
-                String newest = newestOnPath(history, archived, consistent);
+                String newest = newestOnPath(history, consistent);
                 if (newest == null || WalSegmentName.parse(newest).segmentNumber(segSize) < WalSegmentName.parse(gap).segmentNumber(segSize)) {
                     throw new RestoreRefusedException("target LSN " + l.lsn() + " is beyond the archived WAL: the newest archived segment on timeline "
                             + tli + "'s path is " + newest + "; archive the WAL up to the target first ('cellar switch-wal " + server + " --archive')");
@@ -174,10 +173,10 @@ public final class RestorePlanner {
             }
         } else {
             last = consistent;
-            while (archived.contains(name(history, last + 1))) {
+            while (present(name(history, last + 1))) {
                 last++;
             }
-            String after = newestOnPath(history, archived, last + 1);
+            String after = newestOnPath(history, last + 1);
             if (after != null) {
                 String gap = name(history, last + 1);
                 if (target == null) {
@@ -242,24 +241,32 @@ public final class RestorePlanner {
         return WalSegmentName.ofSegmentNumber(history.timelineOfSegment(segment, segSize), segment, segSize).toString();
     }
 
-    private String firstMissing(TimelineHistory history, long from, long to, Set<String> archived) {
+    private String firstMissing(TimelineHistory history, long from, long to) throws IOException {
         for (long n = from; n <= to; n++) {
-            if (!archived.contains(name(history, n))) {
+            if (!present(name(history, n))) {
                 return name(history, n);
             }
         }
         return null;
     }
 
+    /**
+     * Whether a segment is archived, by its own path (design 5.7): the index is a cache of the
+     * repository, and a restore neither refuses nor stops short, nor trusts a file, on its word alone.
+     */
+    private boolean present(String segment) throws IOException {
+        return archive.contains(WalFileName.parse(segment).orElseThrow());
+    }
+
     /** The newest archived segment at or after {@code from} on this path, or null. */
-    private String newestOnPath(TimelineHistory history, Set<String> archived, long from) {
+    private String newestOnPath(TimelineHistory history, long from) {
         long segSize = identity.walSegmentSize();
         String newest = null;
         long newestNumber = -1;
-        for (String s : archived) {
-            long n = WalSegmentName.parse(s).segmentNumber(segSize);
-            if (n >= from && n > newestNumber && name(history, n).equals(s)) {
-                newest = s;
+        for (TimelineHistory.Step step : history.steps()) {
+            long n = index.newest(step.timeline());
+            if (n >= from && n > newestNumber && history.timelineOfSegment(n, segSize) == step.timeline()) {
+                newest = name(history, n);
                 newestNumber = n;
             }
         }

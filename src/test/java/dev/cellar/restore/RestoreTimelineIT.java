@@ -81,6 +81,17 @@ class RestoreTimelineIT {
             JsonNode wal = new ObjectMapper().readTree(cellar("--json", "list-wal", "main").out());
             assertThat(wal.toString()).contains("00000002.history").contains("\"timeline\":2");
             assertThat(wal.get("partialFiles").asLong()).as(wal.toString()).isEqualTo(1);
+            // The sweep keeps the WAL index; rebuilt from the listing, it says the same.
+            Path index = dir.resolve("repo/main/wal/index.json");
+            assertThat(index).exists();
+            Files.delete(index);
+            Files.delete(dir.resolve("repo/main/wal/index.json.copy"));
+            assertThat(new ObjectMapper().readTree(cellar("--json", "list-wal", "main").out())).as("without an index: from the listing").isEqualTo(wal);
+            CliRun rebuilt = cellar("rebuild-wal-index", "main");
+            assertThat(rebuilt.exitCode()).as(rebuilt.toString()).isZero();
+            assertThat(rebuilt.out()).containsPattern("Rebuilt the WAL index of server main: \\d+ segments on 2 timelines, \\d+ other files");
+            assertThat(index).exists();
+            assertThat(new ObjectMapper().readTree(cellar("--json", "list-wal", "main").out())).isEqualTo(wal);
 
             // Along timeline 1 only, the restore point does not exist: refused after staging, naming the target.
             Path base = PostgresCluster.newBase();

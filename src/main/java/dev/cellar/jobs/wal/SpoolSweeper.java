@@ -56,6 +56,8 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
         this.serverName = serverName;
     }
 
+    private long walSegmentSize;
+
     @Override
     public void beforeStep(StepExecution stepExecution) {
         ServerSettings server = settings.server(serverName);
@@ -65,6 +67,7 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
             ServerIdentity identity = identity(server);
             int level = server.compression().algorithm() == Compression.Algorithm.ZSTD ? server.compression().level() : 3;
             sweep = new WalSweep(new WalArchive(storage, server.name(), level), server.walSpool(), identity);
+            walSegmentSize = identity.walSegmentSize();
             workers = java.util.concurrent.Executors.newFixedThreadPool(server.parallel(), r -> {
                 Thread t = new Thread(r, "cellar-sweep");
                 t.setDaemon(true);
@@ -126,6 +129,14 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
                 }
             }
         }
+        List<dev.cellar.wal.WalFileName> stored = new ArrayList<>();
+        for (WalSweep.Outcome o : outcomes) {
+            if (!o.isProblem()) {
+                dev.cellar.wal.WalFileName.parse(o.name()).ifPresent(stored::add);
+            }
+        }
+        // Recorded only once stored: the index never names a file the repository does not hold.
+        dev.cellar.wal.WalIndex.record(storage, serverName, walSegmentSize, stored);
         for (WalSweep.Outcome o : outcomes) {
             if (o.isProblem()) {
                 problems.add(o.name() + " " + o.status() + " (" + o.reason() + ")");
