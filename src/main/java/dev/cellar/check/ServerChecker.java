@@ -321,6 +321,11 @@ public final class ServerChecker {
         List<dev.cellar.wal.WalFileName> archived = new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();
         var summary = dev.cellar.wal.WalRanges.of(archived, size);
         checkWalIndex(storage, server, archived, size, out);
+        int newestTimeline = summary.timelines().stream().mapToInt(dev.cellar.wal.WalRanges.Timeline::timeline).max().orElse(oldest.timeline());
+        if (newestTimeline > oldest.timeline()) {
+            checkWalContinuityAcrossTimelines(storage, server, oldest, archived, newestTimeline, size, out);
+            return;
+        }
         var timeline = summary.timelines().stream().filter(t -> t.timeline() == oldest.timeline()).findFirst();
         if (timeline.isEmpty() || timeline.get().ranges().isEmpty()) {
             out.add(CheckOutcome.failed(WAL_CONTINUITY, "no WAL archived on timeline " + oldest.timeline() + " since backup " + oldest.id()
@@ -343,6 +348,64 @@ public final class ServerChecker {
         }
         var last = timeline.get().ranges().get(timeline.get().ranges().size() - 1).last();
         out.add(CheckOutcome.ok(WAL_CONTINUITY, oldest.beginWal() + " .. " + last + " on timeline " + oldest.timeline()));
+    }
+
+    /**
+     * After a promotion: every segment from the oldest backup's begin WAL to the newest one of the
+     * newest timeline, along that timeline's history (the file each segment is read from).
+     */
+    private void checkWalContinuityAcrossTimelines(Storage storage, ServerSettings server, dev.cellar.repository.BackupInfo oldest,
+                                                   List<dev.cellar.wal.WalFileName> archived, int newest, long size, List<CheckOutcome> out)
+            throws IOException {
+        dev.cellar.wal.WalFileName historyFile = dev.cellar.wal.WalFileName.parse(String.format("%08X.history", newest)).orElseThrow();
+        if (archived.stream().noneMatch(f -> f.name().equals(historyFile.name()))) {
+            out.add(CheckOutcome.failed(WAL_CONTINUITY, "timeline " + newest + " has WAL but no history file (" + historyFile.name() + ") in the repository",
+                    "a restore cannot follow timeline " + newest + " without it; check archive_command on the promoted server"));
+            return;
+        }
+        dev.cellar.wal.TimelineHistory history = dev.cellar.wal.TimelineHistory.parse(newest,
+                new String(new dev.cellar.wal.WalArchive(storage, server.name(), 3).read(historyFile), java.nio.charset.StandardCharsets.UTF_8));
+        dev.cellar.wal.TimelineHistory.Step step = history.step(oldest.timeline());
+        if (step == null || (step.end() != null && dev.cellar.postgres.Lsn.parse(oldest.stopLsn()).compareTo(step.end()) > 0)) {
+            out.add(CheckOutcome.warning(WAL_CONTINUITY, "the oldest backup " + oldest.id() + " (timeline " + oldest.timeline()
+                    + ") is not on the history of the newest timeline " + newest, "take a base backup on timeline " + newest));
+            return;
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        long last = -1;
+        for (dev.cellar.wal.WalFileName f : archived) {
+            if (f.kind() == dev.cellar.wal.WalFileName.Kind.SEGMENT) {
+                present.add(f.name());
+                if (f.timeline() == newest) {
+                    last = Math.max(last, f.segment().orElseThrow().segmentNumber(size));
+                }
+            }
+        }
+        long from = dev.cellar.postgres.WalSegmentName.parse(oldest.beginWal()).segmentNumber(size);
+        List<String> gaps = new ArrayList<>();
+        String gapStart = null;
+        String previous = null;
+        for (long n = from; n <= last; n++) {
+            String name = dev.cellar.postgres.WalSegmentName.ofSegmentNumber(history.timelineOfSegment(n, size), n, size).toString();
+            if (!present.contains(name)) {
+                gapStart = gapStart == null ? name : gapStart;
+            } else if (gapStart != null) {
+                gaps.add(gapStart + ".." + previous);
+                gapStart = null;
+            }
+            previous = name;
+        }
+        if (gapStart != null) {
+            gaps.add(gapStart + ".." + previous);
+        }
+        String path = history.steps().stream().filter(st -> st.timeline() >= oldest.timeline()).map(st -> Integer.toString(st.timeline()))
+                .collect(java.util.stream.Collectors.joining(" -> "));
+        if (!gaps.isEmpty()) {
+            out.add(CheckOutcome.failed(WAL_CONTINUITY, "gaps in the WAL since backup " + oldest.id() + " along timelines " + path + ": "
+                    + String.join(", ", gaps.subList(0, Math.min(5, gaps.size()))), "point-in-time recovery cannot cross a gap; take a new base backup"));
+            return;
+        }
+        out.add(CheckOutcome.ok(WAL_CONTINUITY, oldest.beginWal() + " .. " + previous + " along timelines " + path));
     }
 
     private void checkWalErrors(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {

@@ -2,6 +2,7 @@ package dev.cellar.restore;
 
 import dev.cellar.postgres.Lsn;
 import dev.cellar.postgres.WalSegmentName;
+import dev.cellar.wal.TimelineHistory;
 import dev.cellar.wal.WalFileName;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,6 +7,7 @@ import dev.cellar.repository.BackupInfo;
 import dev.cellar.repository.ServerIdentity;
 import dev.cellar.storage.Storage;
 import dev.cellar.wal.WalArchive;
+import dev.cellar.wal.TimelineHistory;
 import dev.cellar.wal.WalFileName;
 import dev.cellar.wal.WalIndex;
 import dev.cellar.wal.WalRecordReader;

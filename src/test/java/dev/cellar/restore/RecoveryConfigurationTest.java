@@ -1,5 +1,6 @@
 package dev.cellar.restore;
 
+import dev.cellar.wal.TimelineHistory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

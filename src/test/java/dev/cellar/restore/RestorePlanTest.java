@@ -3,6 +3,7 @@ package dev.cellar.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cellar.postgres.Lsn;
+import dev.cellar.wal.TimelineHistory;
 import dev.cellar.wal.WalFileName;
 import java.time.Instant;
 import java.util.List;

@@ -81,6 +81,9 @@ class RestoreTimelineIT {
             JsonNode wal = new ObjectMapper().readTree(cellar("--json", "list-wal", "main").out());
             assertThat(wal.toString()).contains("00000002.history").contains("\"timeline\":2");
             assertThat(wal.get("partialFiles").asLong()).as(wal.toString()).isEqualTo(1);
+            // check follows the WAL across the promotion, along 00000002.history.
+            CliRun check = cellar("check", "main");
+            assertThat(check.out()).containsPattern("wal-continuity:\\s+OK\\s+\\w{24} \\.\\. 00000002\\w{16} along timelines 1 -> 2");
             // The sweep keeps the WAL index; rebuilt from the listing, it says the same.
             Path index = dir.resolve("repo/main/wal/index.json");
             assertThat(index).exists();

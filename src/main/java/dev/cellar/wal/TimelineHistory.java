@@ -1,4 +1,4 @@
-package dev.cellar.restore;
+package dev.cellar.wal;
 
 import dev.cellar.postgres.Lsn;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
-package dev.cellar.restore;
+package dev.cellar.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cellar.postgres.Lsn;
-import dev.cellar.restore.TimelineHistory.Step;
+import dev.cellar.wal.TimelineHistory.Step;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
