@@ -302,6 +302,89 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
+    /** The outcome of {@code cellar prune}: the job execution and the plan it made (and, unless a dry run, carried out). */
+    public record PruneResult(boolean restarted, boolean dryRun, ExecutionDetail execution, dev.cellar.retention.PrunePlan plan) {
+    }
+
+    /**
+     * {@code cellar prune SERVER [--dry-run]}: the retention-prune job. When the server's last prune FAILED
+     * or was STOPPED (and this is not a dry run), that run is restarted and finishes its plan.
+     */
+    public PruneResult prune(String server, boolean dryRun) {
+        var srv = settings.server(server);
+        if (srv.retentionPolicy().isEmpty()) {
+            throw new CellarException(ExitCode.USAGE, "server " + server + " has no retention policy: set servers." + server
+                    + ".retention (e.g. \"RECOVERY WINDOW OF 7 DAYS\" or \"REDUNDANCY 3\")");
+        }
+        JobRuntime runtime = jobs();
+        String run = dryRun ? null : unfinishedIdentity(server, dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB,
+                dev.cellar.jobs.retention.RetentionPruneJobConfig.RUN);
+        boolean restart = run != null;
+        JobParameters params = new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, server)
+                .addString(dev.cellar.jobs.retention.RetentionPruneJobConfig.RUN, run != null ? run : java.time.Instant.now().toString())
+                .addString(dev.cellar.jobs.retention.RetentionPruneJobConfig.DRY_RUN, Boolean.toString(dryRun), false)
+                .toJobParameters();
+        JobExecution e = runtime.launcher().launch(dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, params);
+        String planned = e.getExecutionContext().getString(dev.cellar.jobs.retention.RetentionPruneJobConfig.PLANNED, null);
+        return new PruneResult(restart, dryRun, runtime.history().show(e.getId()), planned == null ? null : dev.cellar.retention.PrunePlan.decode(planned));
+    }
+
+    /** A backup with its retention verdict, for {@code list-backups}. */
+    public record BackupWithStatus(BackupInfo backup, String retention, String reason) {
+    }
+
+    /** {@code cellar list-backups}: committed backups, oldest first, each with its retention status under the server's policy. */
+    public List<BackupWithStatus> listBackupsWithStatus(String server) {
+        var srv = settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            List<BackupInfo> backups = new BackupCatalog(storage, server).list();
+            List<dev.cellar.retention.RetentionEvaluation.Candidate> candidates = new java.util.ArrayList<>();
+            for (BackupInfo b : backups) {
+                java.util.Set<String> deps = new java.util.HashSet<>();
+                if (b.parent() != null) {
+                    deps.add(b.parent()); // its chain: the parent and, through it, the parent's
+                }
+                candidates.add(new dev.cellar.retention.RetentionEvaluation.Candidate(b.id(), b.stopTime(), deps,
+                        dev.cellar.retention.KeepTarget.read(storage, server, b.id()).orElse(null)));
+            }
+            List<BackupWithStatus> out = new java.util.ArrayList<>();
+            if (srv.retentionPolicy().isEmpty()) {
+                for (int i = 0; i < backups.size(); i++) {
+                    var keep = candidates.get(i).keep();
+                    out.add(new BackupWithStatus(backups.get(i), keep == null ? "-" : "KEEP:" + keep, keep == null ? "no retention policy" : "kept"));
+                }
+                return out;
+            }
+            var verdicts = dev.cellar.retention.RetentionEvaluation.evaluate(candidates, srv.retentionPolicy().get(), srv.minimumRedundancy(),
+                    java.time.Instant.now());
+            for (int i = 0; i < backups.size(); i++) {
+                out.add(new BackupWithStatus(backups.get(i), verdicts.get(i).status().label, verdicts.get(i).reason()));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code cellar keep SERVER ID [--target full|standalone | --release | --status]}; returns the annotation after the change. */
+    public java.util.Optional<dev.cellar.retention.KeepTarget> keep(String server, String id, dev.cellar.retention.KeepTarget target, boolean release) {
+        settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            if (BackupInfo.read(storage, server, id).isEmpty()) {
+                throw new CellarException(ExitCode.NOT_FOUND, "server " + server + " has no backup " + id);
+            }
+            if (release) {
+                dev.cellar.retention.KeepTarget.release(storage, server, id);
+            } else if (target != null) {
+                target.write(storage, server, id);
+            }
+            return dev.cellar.retention.KeepTarget.read(storage, server, id);
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot update the keep annotation of backup " + id + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The outcome of {@code cellar rebuild-wal-index}. */
     public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
     }

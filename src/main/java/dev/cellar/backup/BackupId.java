@@ -18,6 +18,14 @@ public final class BackupId {
         return FORMAT.format(time);
     }
 
+    /** The launch time an ID names. */
+    public static Instant parse(String id) {
+        if (!isValid(id)) {
+            throw new IllegalArgumentException("not a backup ID: " + id);
+        }
+        return java.time.LocalDateTime.parse(id, DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")).toInstant(ZoneOffset.UTC);
+    }
+
     public static boolean isValid(String id) {
         return id != null && FORM.matcher(id).matches();
     }

@@ -73,17 +73,30 @@ final class BackupCommands {
         @Override
         public Integer call() {
             CellarCommand root = CellarCommand.root(spec);
-            List<BackupInfo> backups = root.cellar().listBackups(server);
-            root.output().result(backups, out -> {
+            List<dev.cellar.api.Cellar.BackupWithStatus> backups = root.cellar().listBackupsWithStatus(server);
+            // JSON: each backup's own fields, plus its retention verdict.
+            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper().registerModule(
+                    new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(java.time.Instant.class,
+                            com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance));
+            com.fasterxml.jackson.databind.node.ArrayNode json = mapper.createArrayNode();
+            for (var b : backups) {
+                com.fasterxml.jackson.databind.node.ObjectNode n = mapper.valueToTree(b.backup());
+                n.put("retention", b.retention());
+                n.put("retentionReason", b.reason());
+                json.add(n);
+            }
+            root.output().result(json, out -> {
                 if (backups.isEmpty()) {
                     out.println("Server " + server + " has no backups.");
                     return;
                 }
-                out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %s%n", "ID", "TYPE", "PARENT", "BEGIN", "END",
-                        "DB SIZE", "ON DISK", "BEGIN WAL", "END WAL", "STATUS");
-                for (BackupInfo b : backups) {
-                    out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %s%n", b.id(), b.type(), b.parent() == null ? "-" : b.parent(),
-                            time(b.startTime()), time(b.stopTime()), size(b.sizeBytes()), size(b.storedBytes()), b.beginWal(), b.endWal(), "DONE");
+                out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %s%n", "ID", "TYPE", "PARENT", "BEGIN", "END",
+                        "DB SIZE", "ON DISK", "BEGIN WAL", "END WAL", "STATUS", "RETENTION");
+                for (var w : backups) {
+                    BackupInfo b = w.backup();
+                    out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %s%n", b.id(), b.type(), b.parent() == null ? "-" : b.parent(),
+                            time(b.startTime()), time(b.stopTime()), size(b.sizeBytes()), size(b.storedBytes()), b.beginWal(), b.endWal(), "DONE",
+                            w.retention());
                 }
             });
             return ExitCode.OK.code();

@@ -32,24 +32,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "keep", mixinStandardHelpOptions = true, description = "Keep a backup regardless of the retention policy, or release it.")
-    static final class Keep extends PlannedVerb {
-        @Parameters(index = "0", paramLabel = "SERVER")
-        String server;
-        @Parameters(index = "1", paramLabel = "ID")
-        String id;
-        @Option(names = "--target", paramLabel = "full|standalone", description = "full: the backup and all WAL after it; standalone: only the WAL it needs.")
-        String target;
-        @Option(names = "--release", description = "Remove the keep annotation.")
-        boolean release;
-        @Option(names = "--status", description = "Show the keep annotation.")
-        boolean status;
-
-        String plannedIn() {
-            return "issue #7, retention";
-        }
-    }
-
     @Command(name = "verify", mixinStandardHelpOptions = true, description = "Run a verify-restore job: restore a backup into scratch space and prove it starts.")
     static final class Verify extends PlannedVerb {
         @Parameters(index = "0", paramLabel = "SERVER")
@@ -61,18 +43,6 @@ final class PlannedCommands {
 
         String plannedIn() {
             return "issue #8, verify-restore job";
-        }
-    }
-
-    @Command(name = "prune", mixinStandardHelpOptions = true, description = "Run a retention-prune job: delete what the retention policy no longer needs.")
-    static final class Prune extends PlannedVerb {
-        @Parameters(paramLabel = "SERVER")
-        String server;
-        @Option(names = "--dry-run", description = "Print the plan, delete nothing.")
-        boolean dryRun;
-
-        String plannedIn() {
-            return "issue #7, retention-prune job";
         }
     }
 

@@ -13,6 +13,9 @@ import java.util.Optional;
  */
 public final class BackupCatalog {
 
+    /** A backup directory holding this file is being deleted (by prune): it is not a backup, whatever else it holds. */
+    public static final String DELETE_MARKER = "deleting";
+
     private final Storage storage;
     private final String server;
 
@@ -25,7 +28,7 @@ public final class BackupCatalog {
     public List<BackupInfo> list() throws IOException {
         List<BackupInfo> out = new ArrayList<>();
         for (Storage.Entry e : storage.list(RepositoryLayout.backupsDir(server))) {
-            if (e.directory() && !e.name().startsWith(".")) {
+            if (e.directory() && !e.name().startsWith(".") && !storage.exists(RepositoryLayout.backupsDir(server) + "/" + e.name() + "/" + DELETE_MARKER)) {
                 BackupInfo.read(storage, server, e.name()).ifPresent(out::add);
             }
         }

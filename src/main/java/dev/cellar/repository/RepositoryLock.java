@@ -66,6 +66,26 @@ public final class RepositoryLock implements AutoCloseable {
         throw new HeldException("the " + kind + " lock of server " + server + " is contended; try again");
     }
 
+    /**
+     * Who holds the live locks of a server whose kind matches (a lock of a dead process of this host
+     * does not count): e.g. {@code backup}, or every {@code restore-*}. Empty when none.
+     */
+    public static java.util.List<String> holders(Storage storage, String server, java.util.function.Predicate<String> kind) throws IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (Storage.Entry e : storage.list(RepositoryLayout.locksDir(server))) {
+            if (e.directory() || !e.name().endsWith(".json") || !kind.test(e.name().substring(0, e.name().length() - 5))) {
+                continue;
+            }
+            Optional<JsonNode> owner = readOwner(storage, RepositoryLayout.locksDir(server) + "/" + e.name());
+            if (owner.isPresent() && !isStale(owner.get())) {
+                JsonNode o = owner.get();
+                out.add(e.name().substring(0, e.name().length() - 5) + " lock held by " + o.path("host").asText() + " pid " + o.path("pid").asLong()
+                        + " since " + o.path("time").asText() + " (" + o.path("purpose").asText() + ")");
+            }
+        }
+        return out;
+    }
+
     private static Optional<JsonNode> readOwner(Storage storage, String path) throws IOException {
         try {
             return Optional.of(JSON.readTree(new String(storage.readAll(path), StandardCharsets.UTF_8)));

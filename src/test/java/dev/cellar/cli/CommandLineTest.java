@@ -41,9 +41,9 @@ class CommandLineTest {
 
     @Test
     void aVerbNotBuiltYetSaysSoWithItsOwnExitCode() {
-        CliRun run = CliRun.run(dir, "prune", "main");
+        CliRun run = CliRun.run(dir, "cron");
         assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
-        assertThat(run.err()).contains("'cellar prune' is not implemented yet (issue #7");
+        assertThat(run.err()).contains("'cellar cron' is not implemented yet (issue #9");
 
         CliRun json = CliRun.run(dir, "--json", "verify", "main");
         assertThat(json.exitCode()).isEqualTo(9);

@@ -30,7 +30,8 @@ class JobDescriptorsTest {
     static final Map<String, Class<?>> CONFIGS = Map.of(
             BaseBackupJobConfig.JOB, BaseBackupJobConfig.class,
             dev.cellar.jobs.wal.WalSweepJobConfig.JOB, dev.cellar.jobs.wal.WalSweepJobConfig.class,
-            dev.cellar.jobs.restore.RestoreJobConfig.JOB, dev.cellar.jobs.restore.RestoreJobConfig.class);
+            dev.cellar.jobs.restore.RestoreJobConfig.JOB, dev.cellar.jobs.restore.RestoreJobConfig.class,
+            dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, dev.cellar.jobs.retention.RetentionPruneJobConfig.class);
 
     @Test
     @SuppressWarnings("unchecked")

@@ -1,0 +1,193 @@
+package dev.cellar.jobs.retention;
+
+import dev.cellar.config.CellarSettings;
+import dev.cellar.config.ServerSettings;
+import dev.cellar.jobs.JobHistory;
+import dev.cellar.repository.RepositoryLock;
+import dev.cellar.repository.ServerIdentity;
+import dev.cellar.retention.PruneExecution;
+import dev.cellar.retention.PrunePlan;
+import dev.cellar.retention.PrunePlanner;
+import dev.cellar.retention.RetentionPolicy;
+import dev.cellar.storage.Storage;
+import dev.cellar.storage.StorageOpener;
+import dev.cellar.wal.WalIndex;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.batch.core.job.Job;
+import org.springframework.batch.core.job.JobExecution;
+import org.springframework.batch.core.job.builder.JobBuilder;
+import org.springframework.batch.core.listener.JobExecutionListener;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.scope.context.ChunkContext;
+import org.springframework.batch.core.step.Step;
+import org.springframework.batch.core.step.builder.StepBuilder;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+import org.springframework.batch.infrastructure.repeat.RepeatStatus;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
+
+/**
+ * The retention-prune job (jobs/retention-prune.yaml): plan, then execute. Identity: server + run.
+ * The execution holds the server's {@code all} and {@code archive} locks from start to end and
+ * refuses to act while a base backup or a restore holds its lock. The plan is kept in the job
+ * context; execute is idempotent, so a restart after kill -9 finishes the same plan.
+ */
+@Configuration
+public class RetentionPruneJobConfig {
+
+    public static final String JOB = "retention-prune";
+    public static final String PLAN = "retention-prune.plan";
+    public static final String EXECUTE = "retention-prune.execute";
+
+    /** Job parameters. */
+    public static final String RUN = "run";
+    public static final String DRY_RUN = "dry-run";
+
+    /** Checkpoint keys. */
+    public static final String PLANNED = "retention-prune.plan.plan";
+    public static final String DELETED_BYTES = "retention-prune.execute.bytes";
+    public static final String DELETED_BACKUPS = "retention-prune.execute.backups";
+    public static final String DELETED_WAL = "retention-prune.execute.wal-files";
+    public static final String DELETED_BUNDLE_FILES = "retention-prune.execute.bundle-files";
+
+    private static final Logger log = LoggerFactory.getLogger(RetentionPruneJobConfig.class);
+
+    private record Held(Storage storage, List<RepositoryLock> locks) {
+    }
+
+    @Bean
+    public Job retentionPruneJob(JobRepository repo, PlatformTransactionManager tm, CellarSettings settings) {
+        Map<Long, Held> held = new ConcurrentHashMap<>();
+        JobExecutionListener locks = new JobExecutionListener() {
+            @Override
+            public void beforeJob(JobExecution execution) {
+                String server = execution.getJobParameters().getString(JobHistory.SERVER_PARAMETER);
+                List<RepositoryLock> taken = new ArrayList<>();
+                Storage storage = null;
+                try {
+                    storage = StorageOpener.open(settings.requireRepository());
+                    taken.add(RepositoryLock.acquire(storage, server, "all", "retention-prune"));
+                    taken.add(RepositoryLock.acquire(storage, server, "archive", "retention-prune"));
+                    held.put(execution.getId(), new Held(storage, taken));
+                } catch (IOException | RuntimeException e) {
+                    release(new Held(storage, taken));
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public void afterJob(JobExecution execution) {
+                Held h = held.remove(execution.getId());
+                if (h != null) {
+                    release(h);
+                }
+            }
+        };
+        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
+            @Override
+            public boolean rollbackOn(Throwable ex) {
+                return true;
+            }
+        };
+        return new JobBuilder(JOB, repo)
+                .listener(locks)
+                .start(step(PLAN, repo, tm, noTransaction, chunk -> plan(chunk, settings)))
+                .next(step(EXECUTE, repo, tm, noTransaction, chunk -> execute(chunk, settings)))
+                .build();
+    }
+
+    private static void release(Held h) {
+        for (int i = h.locks().size() - 1; i >= 0; i--) {
+            try {
+                h.locks().get(i).close();
+            } catch (IOException e) {
+                log.warn("releasing a prune lock: {}", e.toString());
+            }
+        }
+        if (h.storage() != null) {
+            try {
+                h.storage().close();
+            } catch (IOException e) {
+                log.warn("closing the repository: {}", e.toString());
+            }
+        }
+    }
+
+    private interface StepWork {
+        void run(ChunkContext chunk) throws Exception;
+    }
+
+    private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, DefaultTransactionAttribute tx, StepWork work) {
+        return new StepBuilder(name, repo).tasklet((contribution, chunk) -> {
+            work.run(chunk);
+            return RepeatStatus.FINISHED;
+        }, tm).transactionAttribute(tx).allowStartIfComplete(true).build();
+    }
+
+    private static String param(ChunkContext chunk, String name) {
+        return chunk.getStepContext().getStepExecution().getJobParameters().getString(name);
+    }
+
+    private static ExecutionContext jobContext(ChunkContext chunk) {
+        return chunk.getStepContext().getStepExecution().getJobExecution().getExecutionContext();
+    }
+
+    /** Refuses to act while a base backup or a restore of the server runs. */
+    private static void requireQuiet(Storage storage, String server) throws IOException {
+        List<String> busy = RepositoryLock.holders(storage, server, kind -> kind.equals("backup") || kind.startsWith("restore-"));
+        if (!busy.isEmpty()) {
+            throw new IllegalStateException("retention waits: " + String.join("; ", busy) + ". Run 'cellar prune' again once it ends");
+        }
+    }
+
+    private static void plan(ChunkContext chunk, CellarSettings settings) throws Exception {
+        ExecutionContext ctx = jobContext(chunk);
+        if (ctx.containsKey(PLANNED)) {
+            return; // a restart carries out the plan it made
+        }
+        ServerSettings server = settings.server(param(chunk, JobHistory.SERVER_PARAMETER));
+        RetentionPolicy policy = server.retentionPolicy().orElseThrow(() -> new IllegalStateException(
+                "server " + server.name() + " has no retention policy (servers." + server.name() + ".retention); nothing is pruned without one"));
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            requireQuiet(storage, server.name());
+            long segmentSize = ServerIdentity.read(storage, server.name()).map(ServerIdentity::walSegmentSize).orElse(16L << 20);
+            PrunePlan plan = new PrunePlanner(storage, server.name()).plan(policy, server.minimumRedundancy(), Instant.now(), segmentSize, false);
+            ctx.putString(PLANNED, plan.encode());
+            log.info("retention-prune {}: {} ({}): {} backups, {} WAL files, bundles in {} directories; {} MiB to free", server.name(), policy,
+                    "true".equals(param(chunk, DRY_RUN)) ? "dry run" : "planned", plan.deleteBackups().size(), plan.deleteWal().size(),
+                    plan.bundleDirectories().size(), plan.bytesFreed() >> 20);
+        }
+    }
+
+    private static void execute(ChunkContext chunk, CellarSettings settings) throws Exception {
+        if ("true".equals(param(chunk, DRY_RUN))) {
+            return;
+        }
+        PrunePlan plan = PrunePlan.decode(jobContext(chunk).getString(PLANNED));
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            requireQuiet(storage, plan.server());
+            PruneExecution.Outcome o = PruneExecution.execute(storage, plan);
+            long segmentSize = ServerIdentity.read(storage, plan.server()).map(ServerIdentity::walSegmentSize).orElse(16L << 20);
+            if (o.walFiles() > 0) {
+                WalIndex.rebuild(storage, plan.server(), segmentSize);
+            }
+            ExecutionContext stepCtx = chunk.getStepContext().getStepExecution().getExecutionContext();
+            stepCtx.putLong(DELETED_BYTES, o.bytes());
+            stepCtx.putLong(DELETED_BACKUPS, o.backups());
+            stepCtx.putLong(DELETED_WAL, o.walFiles());
+            stepCtx.putLong(DELETED_BUNDLE_FILES, o.bundleFiles());
+            log.info("retention-prune {}: deleted {} backups, {} WAL files, {} bundle files, {} MiB", plan.server(), o.backups(), o.walFiles(),
+                    o.bundleFiles(), o.bytes() >> 20);
+        }
+    }
+}

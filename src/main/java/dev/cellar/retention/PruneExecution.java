@@ -1,0 +1,111 @@
+package dev.cellar.retention;
+
+import dev.cellar.repository.BackupCatalog;
+import dev.cellar.repository.BackupInfo;
+import dev.cellar.repository.BlockRun;
+import dev.cellar.repository.ManifestEntry;
+import dev.cellar.repository.RepositoryLayout;
+import dev.cellar.storage.Storage;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Carries out a {@link PrunePlan}, idempotently: a rerun after a crash finishes it without errors.
+ * Per backup, a delete marker is written first, then {@code backup.json} (both copies: from then
+ * on the backup does not exist), the manifest and the other metadata. Then the planned WAL files.
+ * Then, in the planned directories, every bundle (and its index) that no committed manifest
+ * references <em>now</em> (read again, not taken from the plan), and the directories left empty.
+ * The caller holds the server's {@code all} and {@code archive} locks and has checked that no
+ * base backup or restore runs.
+ */
+public final class PruneExecution {
+
+    /** What was deleted. */
+    public record Outcome(int backups, int walFiles, int bundleFiles, long bytes) {
+    }
+
+    private PruneExecution() {
+    }
+
+    public static Outcome execute(Storage storage, PrunePlan plan) throws IOException {
+        String server = plan.server();
+        long bytes = 0;
+        int backups = 0;
+        for (String id : plan.deleteBackups()) {
+            String dir = RepositoryLayout.backupsDir(server) + "/" + id;
+            if (!storage.exists(dir + "/" + PrunePlanner.DELETE_MARKER) && storage.list(dir).isEmpty()) {
+                continue; // gone already
+            }
+            storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
+            for (String meta : new String[] {BackupInfo.path(server, id) + ".copy", BackupInfo.path(server, id)}) {
+                bytes += deleteIfExists(storage, meta);
+            }
+            for (Storage.Entry e : storage.list(dir)) {
+                if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
+                    bytes += deleteIfExists(storage, dir + "/" + e.name());
+                }
+            }
+            backups++;
+        }
+        int wal = 0;
+        for (String path : plan.deleteWal()) {
+            long n = deleteIfExists(storage, path);
+            if (n >= 0) {
+                bytes += n;
+                wal++;
+            }
+        }
+        Set<String> referenced = new HashSet<>();
+        for (BackupInfo b : new BackupCatalog(storage, server).list()) {
+            for (ManifestEntry e : b.manifest(storage).entries()) {
+                for (BlockRun r : e.runs()) {
+                    referenced.add(r.frame().bundle());
+                }
+            }
+        }
+        int bundleFiles = 0;
+        for (String id : plan.bundleDirectories()) {
+            String dir = RepositoryLayout.backupsDir(server) + "/" + id;
+            if (storage.exists(BackupInfo.path(server, id))) {
+                continue; // committed meanwhile (a restarted backup): not garbage
+            }
+            String bundles = dir + "/bundles";
+            boolean anyLeft = false;
+            for (Storage.Entry b : storage.list(bundles)) {
+                if (referenced.contains("backups/" + id + "/bundles/" + PrunePlanner.bundleNameOf(b.name()))) {
+                    anyLeft = true;
+                    continue;
+                }
+                long n = deleteIfExists(storage, bundles + "/" + b.name());
+                if (n >= 0) {
+                    bytes += n;
+                    bundleFiles++;
+                }
+            }
+            if (!anyLeft) {
+                storage.delete(bundles);
+                for (Storage.Entry e : storage.list(dir)) {
+                    if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
+                        bytes += Math.max(0, deleteIfExists(storage, dir + "/" + e.name()));
+                    }
+                }
+                storage.delete(dir + "/" + PrunePlanner.DELETE_MARKER);
+                storage.delete(dir);
+            }
+        }
+        return new Outcome(backups, wal, bundleFiles, bytes);
+    }
+
+    /** Deletes a file; its size, or -1 when it was not there. */
+    private static long deleteIfExists(Storage storage, String path) throws IOException {
+        long size;
+        try {
+            size = storage.size(path);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return -1;
+        }
+        storage.delete(path);
+        return size;
+    }
+}
