@@ -32,12 +32,21 @@ public final class PruneExecution {
         String server = plan.server();
         long bytes = 0;
         int backups = 0;
-        for (String id : plan.deleteBackups()) {
+        java.util.List<String> toDelete = new java.util.ArrayList<>(plan.deleteBackups());
+        for (String id : plan.bundleDirectories()) {
+            if (!toDelete.contains(id) && storage.exists(RepositoryLayout.backupsDir(server) + "/" + id + "/" + PrunePlanner.DELETE_MARKER)) {
+                toDelete.add(id); // an earlier prune began deleting it: finish
+            }
+        }
+        for (String id : toDelete) {
             String dir = RepositoryLayout.backupsDir(server) + "/" + id;
-            if (!storage.exists(dir + "/" + PrunePlanner.DELETE_MARKER) && storage.list(dir).isEmpty()) {
+            boolean marked = storage.exists(dir + "/" + PrunePlanner.DELETE_MARKER);
+            if (!marked && storage.list(dir).isEmpty()) {
                 continue; // gone already
             }
-            storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
+            if (!marked) {
+                storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
+            }
             for (String meta : new String[] {BackupInfo.path(server, id) + ".copy", BackupInfo.path(server, id)}) {
                 bytes += deleteIfExists(storage, meta);
             }
@@ -67,7 +76,7 @@ public final class PruneExecution {
         int bundleFiles = 0;
         for (String id : plan.bundleDirectories()) {
             String dir = RepositoryLayout.backupsDir(server) + "/" + id;
-            if (storage.exists(BackupInfo.path(server, id))) {
+            if (storage.exists(BackupInfo.path(server, id)) && !storage.exists(dir + "/" + PrunePlanner.DELETE_MARKER)) {
                 continue; // committed meanwhile (a restarted backup): not garbage
             }
             String bundles = dir + "/bundles";
