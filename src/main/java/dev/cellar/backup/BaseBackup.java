@@ -207,14 +207,7 @@ public final class BaseBackup {
                             lastReport = now;
                         }
                     } catch (java.util.concurrent.ExecutionException e) {
-                        Throwable cause = e.getCause();
-                        if (cause instanceof IOException io) {
-                            throw io;
-                        }
-                        if (cause instanceof RuntimeException re) {
-                            throw re;
-                        }
-                        throw new IOException(cause);
+                        throw dev.cellar.repository.ParallelWork.rethrow(e);
                     }
                 }
             }

@@ -281,14 +281,7 @@ public final class DataDirectoryRestore {
                             lastReport = System.nanoTime();
                         }
                     } catch (ExecutionException e) {
-                        Throwable cause = e.getCause();
-                        if (cause instanceof IOException io) {
-                            throw io;
-                        }
-                        if (cause instanceof RuntimeException re) {
-                            throw re;
-                        }
-                        throw new IOException(cause);
+                        throw dev.cellar.repository.ParallelWork.rethrow(e);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted", e);

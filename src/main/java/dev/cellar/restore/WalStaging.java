@@ -97,14 +97,7 @@ public final class WalStaging {
                 try {
                     staged.add(fut.get());
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof IOException io) {
-                        throw io;
-                    }
-                    if (cause instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IOException(cause);
+                    throw dev.cellar.repository.ParallelWork.rethrow(e);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted", e);

@@ -32,8 +32,6 @@ import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
 
 /**
  * The base-backup job (jobs/base-backup.yaml): preflight, start, copy-files, stop, wait-wal,
@@ -101,15 +99,6 @@ public class BaseBackupJobConfig {
                 }
             }
         };
-        // The copy reports progress as it goes, so it runs outside a transaction. Every exception fails
-        // the step: a plain DefaultTransactionAttribute treats checked exceptions (an IOException such as
-        // "No space left on device") as success, and the tasklet would run again, forever.
-        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
-            @Override
-            public boolean rollbackOn(Throwable ex) {
-                return true;
-            }
-        };
         return new JobBuilder(JOB, repo)
                 .listener(release)
                 .start(step(PREFLIGHT, repo, tm, (c, ctx) -> preflight(c, ctx, attempt(attempts, c), settings)))
@@ -117,7 +106,7 @@ public class BaseBackupJobConfig {
                 .next(new StepBuilder(COPY_FILES, repo).tasklet((contribution, chunk) -> {
                     copyFiles(chunk, attempt(attempts, chunk), repo);
                     return RepeatStatus.FINISHED;
-                }, tm).transactionAttribute(noTransaction).allowStartIfComplete(true).build())
+                }, tm).transactionAttribute(dev.cellar.jobs.TaskletSteps.noTransaction()).allowStartIfComplete(true).build())
                 .next(step(STOP, repo, tm, (c, ctx) -> stop(ctx, attempt(attempts, c))))
                 .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c))))
                 .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))

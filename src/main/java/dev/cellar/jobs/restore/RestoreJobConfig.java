@@ -3,6 +3,7 @@ package dev.cellar.jobs.restore;
 import dev.cellar.config.CellarSettings;
 import dev.cellar.config.ServerSettings;
 import dev.cellar.jobs.JobHistory;
+import dev.cellar.jobs.TaskletSteps;
 import dev.cellar.repository.BackupInfo;
 import dev.cellar.repository.Manifest;
 import dev.cellar.repository.ManifestEntry;
@@ -35,16 +36,11 @@ import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.scope.context.ChunkContext;
-import org.springframework.batch.core.step.Step;
 import org.springframework.batch.core.step.StepExecution;
-import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
-import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
 
 /**
  * The restore job (jobs/restore.yaml): plan, restore-files, stage-wal, write-recovery-config.
@@ -98,13 +94,6 @@ public class RestoreJobConfig {
 
     @Bean
     public Job restoreJob(JobRepository repo, PlatformTransactionManager tm, CellarSettings settings) {
-        // Long steps report progress as they go, so they run outside a transaction; every exception fails them.
-        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
-            @Override
-            public boolean rollbackOn(Throwable ex) {
-                return true;
-            }
-        };
         // The restore lock (locks/restore-<run>.json) is held from the first step to the end of the execution,
         // so that retention (which respects it) deletes neither the backup nor its WAL meanwhile.
         Map<Long, Storage> storages = new java.util.concurrent.ConcurrentHashMap<>();
@@ -135,22 +124,11 @@ public class RestoreJobConfig {
         };
         return new JobBuilder(JOB, repo)
                 .listener(lockHolder)
-                .start(step(PLAN, repo, tm, noTransaction, (c, step) -> plan(c, settings)))
-                .next(step(RESTORE_FILES, repo, tm, noTransaction, (c, step) -> restoreFiles(c, step, settings, repo)))
-                .next(step(STAGE_WAL, repo, tm, noTransaction, (c, step) -> stageWal(c, step, settings)))
-                .next(step(WRITE_RECOVERY_CONFIG, repo, tm, noTransaction, (c, step) -> writeRecoveryConfig(c, settings)))
+                .start(TaskletSteps.oneShot(PLAN, repo, tm, (c, step) -> plan(c, settings)))
+                .next(TaskletSteps.oneShot(RESTORE_FILES, repo, tm, (c, step) -> restoreFiles(c, step, settings, repo)))
+                .next(TaskletSteps.oneShot(STAGE_WAL, repo, tm, (c, step) -> stageWal(c, step, settings)))
+                .next(TaskletSteps.oneShot(WRITE_RECOVERY_CONFIG, repo, tm, (c, step) -> writeRecoveryConfig(c, settings)))
                 .build();
-    }
-
-    private interface StepWork {
-        void run(ChunkContext chunk, StepExecution step) throws Exception;
-    }
-
-    private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, DefaultTransactionAttribute tx, StepWork work) {
-        return new StepBuilder(name, repo).tasklet((contribution, chunk) -> {
-            work.run(chunk, chunk.getStepContext().getStepExecution());
-            return RepeatStatus.FINISHED;
-        }, tm).transactionAttribute(tx).allowStartIfComplete(true).build();
     }
 
     private static String param(ChunkContext chunk, String name) {

@@ -3,6 +3,7 @@ package dev.cellar.jobs.retention;
 import dev.cellar.config.CellarSettings;
 import dev.cellar.config.ServerSettings;
 import dev.cellar.jobs.JobHistory;
+import dev.cellar.jobs.TaskletSteps;
 import dev.cellar.repository.RepositoryLock;
 import dev.cellar.repository.ServerIdentity;
 import dev.cellar.retention.PruneExecution;
@@ -26,15 +27,10 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.scope.context.ChunkContext;
-import org.springframework.batch.core.step.Step;
-import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
-import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.interceptor.DefaultTransactionAttribute;
 
 /**
  * The retention-prune job (jobs/retention-prune.yaml): plan, then execute. Identity: server + run.
@@ -93,16 +89,10 @@ public class RetentionPruneJobConfig {
                 }
             }
         };
-        DefaultTransactionAttribute noTransaction = new DefaultTransactionAttribute(TransactionDefinition.PROPAGATION_NOT_SUPPORTED) {
-            @Override
-            public boolean rollbackOn(Throwable ex) {
-                return true;
-            }
-        };
         return new JobBuilder(JOB, repo)
                 .listener(locks)
-                .start(step(PLAN, repo, tm, noTransaction, chunk -> plan(chunk, settings)))
-                .next(step(EXECUTE, repo, tm, noTransaction, chunk -> execute(chunk, settings)))
+                .start(TaskletSteps.oneShot(PLAN, repo, tm, (chunk, step) -> plan(chunk, settings)))
+                .next(TaskletSteps.oneShot(EXECUTE, repo, tm, (chunk, step) -> execute(chunk, settings)))
                 .build();
     }
 
@@ -121,17 +111,6 @@ public class RetentionPruneJobConfig {
                 log.warn("closing the repository: {}", e.toString());
             }
         }
-    }
-
-    private interface StepWork {
-        void run(ChunkContext chunk) throws Exception;
-    }
-
-    private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, DefaultTransactionAttribute tx, StepWork work) {
-        return new StepBuilder(name, repo).tasklet((contribution, chunk) -> {
-            work.run(chunk);
-            return RepeatStatus.FINISHED;
-        }, tm).transactionAttribute(tx).allowStartIfComplete(true).build();
     }
 
     private static String param(ChunkContext chunk, String name) {
