@@ -140,6 +140,11 @@ public class BaseBackupJobConfig {
         a.storage = StorageOpener.open(settings.requireRepository(), bwlimit != null ? Long.parseLong(bwlimit) : server.bwlimit());
         a.failOnPageChecksum = server.failOnPageChecksum();
         a.lock = RepositoryLock.acquire(a.storage, server.name(), "backup", "base-backup " + id);
+        // Create-then-check (docs/design.md 5.9): a prune holding `all` may be deleting what this backup would reference.
+        java.util.List<String> pruning = RepositoryLock.holders(a.storage, server.name(), kind -> kind.equals("all"));
+        if (!pruning.isEmpty()) {
+            throw new IllegalStateException("a retention prune is running (" + String.join("; ", pruning) + "); run the backup again once it ends");
+        }
         a.backup = new BaseBackup(a.storage, server, PostgresConnector.fromProcess());
         boolean full = "true".equals(param(chunk, FULL));
         a.plan = a.backup.plan(id, full, ctx.containsKey(TYPE) ? ctx.getString(PARENT, null) : null);
