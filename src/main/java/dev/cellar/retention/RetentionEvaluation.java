@@ -18,8 +18,8 @@ import java.util.Set;
  *       {@code minimum-redundancy}.</li>
  *   <li>{@code RECOVERY WINDOW OF ...}: the point of recoverability PoR = now - window; every backup
  *       that ended at or after PoR is VALID, and so is the newest one that ended before it (what lets
- *       a restore reach PoR); older ones are OBSOLETE, except while fewer than
- *       {@code minimum-redundancy} backups have been counted.</li>
+ *       a restore reach PoR: a KEEP:FULL one serves, a KEEP:STANDALONE one does not); older ones
+ *       are OBSOLETE, except while fewer than {@code minimum-redundancy} backups have been counted.</li>
  *   <li>Kept backups are never obsolete, and count toward both.</li>
  *   <li>An obsolete backup whose blocks a retained backup references stays (NEEDED) as long as that
  *       one does: incrementals share the fate of what they depend on.</li>
@@ -71,7 +71,9 @@ public final class RetentionEvaluation {
                 counted++;
                 if (c.keep() != null) {
                     verdicts.put(c.id(), kept(c));
-                    beforePorTaken |= c.stopTime().isBefore(por);
+                    // Only a backup kept with all WAL after it lets a restore reach PoR: a standalone keep
+                    // retains just its own WAL, so the newest non-standalone backup before PoR stays VALID.
+                    beforePorTaken |= c.keep() == KeepTarget.FULL && c.stopTime().isBefore(por);
                 } else if (!c.stopTime().isBefore(por)) {
                     verdicts.put(c.id(), new Verdict(c.id(), RetentionStatus.VALID, "within the recovery window (ended after " + por + ")"));
                 } else if (!beforePorTaken) {
