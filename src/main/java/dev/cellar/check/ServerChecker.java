@@ -315,7 +315,15 @@ public final class ServerChecker {
             out.add(CheckOutcome.ok(WAL_CONTINUITY, "no backups yet"));
             return;
         }
-        dev.cellar.repository.BackupInfo oldest = backups.get(0);
+        // A backup kept standalone needs only its own WAL: continuity runs from the oldest other backup.
+        dev.cellar.repository.BackupInfo notStandalone = backups.get(0);
+        for (dev.cellar.repository.BackupInfo b : backups) {
+            if (dev.cellar.retention.KeepTarget.read(storage, server.name(), b.id()).orElse(null) != dev.cellar.retention.KeepTarget.STANDALONE) {
+                notStandalone = b;
+                break;
+            }
+        }
+        dev.cellar.repository.BackupInfo oldest = notStandalone;
         long size = identity.get().walSegmentSize();
         dev.cellar.postgres.WalSegmentName begin = dev.cellar.postgres.WalSegmentName.parse(oldest.beginWal());
         List<dev.cellar.wal.WalFileName> archived = new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();

@@ -22,7 +22,8 @@ import java.util.Set;
 public final class PruneExecution {
 
     /** What was deleted. */
-    public record Outcome(int backups, int walFiles, int bundleFiles, long bytes) {
+    /** @param keptSincePlanned backups the plan meant to delete that were kept since: left, with the WAL and bundles */
+    public record Outcome(int backups, int walFiles, int bundleFiles, long bytes, java.util.List<String> keptSincePlanned) {
     }
 
     private PruneExecution() {
@@ -32,6 +33,7 @@ public final class PruneExecution {
         String server = plan.server();
         long bytes = 0;
         int backups = 0;
+        java.util.List<String> skipped = new java.util.ArrayList<>();
         java.util.List<String> toDelete = new java.util.ArrayList<>(plan.deleteBackups());
         for (String id : plan.bundleDirectories()) {
             if (!toDelete.contains(id) && storage.exists(RepositoryLayout.backupsDir(server) + "/" + id + "/" + PrunePlanner.DELETE_MARKER)) {
@@ -41,6 +43,10 @@ public final class PruneExecution {
         for (String id : toDelete) {
             String dir = RepositoryLayout.backupsDir(server) + "/" + id;
             boolean marked = storage.exists(dir + "/" + PrunePlanner.DELETE_MARKER);
+            if (!marked && KeepTarget.read(storage, server, id).isPresent()) {
+                skipped.add(id); // kept since the plan was made (a restarted prune carries out an older plan): not deleted
+                continue;
+            }
             if (!marked && storage.list(dir).isEmpty()) {
                 continue; // gone already
             }
@@ -48,16 +54,20 @@ public final class PruneExecution {
                 storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
             }
             for (String meta : new String[] {BackupInfo.path(server, id) + ".copy", BackupInfo.path(server, id)}) {
-                bytes += deleteIfExists(storage, meta);
+                bytes += Math.max(0, deleteIfExists(storage, meta));
             }
             for (Storage.Entry e : storage.list(dir)) {
                 if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
-                    bytes += deleteIfExists(storage, dir + "/" + e.name());
+                    bytes += Math.max(0, deleteIfExists(storage, dir + "/" + e.name()));
                 }
             }
             backups++;
         }
         int wal = 0;
+        if (!skipped.isEmpty()) {
+            // A backup kept after planning protects its WAL too: the planned WAL cut no longer holds.
+            return new Outcome(backups, 0, 0, bytes, skipped);
+        }
         for (String path : plan.deleteWal()) {
             long n = deleteIfExists(storage, path);
             if (n >= 0) {
@@ -103,7 +113,7 @@ public final class PruneExecution {
                 storage.delete(dir);
             }
         }
-        return new Outcome(backups, wal, bundleFiles, bytes);
+        return new Outcome(backups, wal, bundleFiles, bytes, skipped);
     }
 
     /** Deletes a file; its size, or -1 when it was not there. */

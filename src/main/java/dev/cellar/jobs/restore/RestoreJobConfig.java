@@ -108,6 +108,12 @@ public class RestoreJobConfig {
                     storages.put(execution.getId(), storage);
                     locks.put(execution.getId(), RepositoryLock.acquire(storage, server, "restore-" + run.replaceAll("[^0-9A-Za-z]", ""),
                             "restore into " + execution.getJobParameters().getString(DESTINATION)));
+                    // Create-then-check (design 5.9): a prune holding `all` may be deleting the backup or its WAL.
+                    List<String> pruning = RepositoryLock.holders(storage, server, kind -> kind.equals("all"));
+                    if (!pruning.isEmpty()) {
+                        throw new IllegalStateException("a retention prune is running (" + String.join("; ", pruning)
+                                + "); restore again once it ends");
+                    }
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

@@ -157,8 +157,12 @@ public class RetentionPruneJobConfig {
             requireQuiet(storage, plan.server());
             PruneExecution.Outcome o = PruneExecution.execute(storage, plan);
             long segmentSize = ServerIdentity.read(storage, plan.server()).map(ServerIdentity::walSegmentSize).orElse(16L << 20);
-            if (o.walFiles() > 0) {
-                WalIndex.rebuild(storage, plan.server(), segmentSize);
+            if (!plan.deleteWal().isEmpty()) {
+                WalIndex.rebuild(storage, plan.server(), segmentSize); // also on a restart that finds the WAL already gone
+            }
+            if (!o.keptSincePlanned().isEmpty()) {
+                log.warn("retention-prune {}: backups {} were kept since the plan was made: not deleted, and no WAL or bundle either; "
+                        + "run 'cellar prune' again for a new plan", plan.server(), o.keptSincePlanned());
             }
             ExecutionContext stepCtx = chunk.getStepContext().getStepExecution().getExecutionContext();
             stepCtx.putLong(DELETED_BYTES, o.bytes());
