@@ -334,28 +334,24 @@ public final class Cellar implements AutoCloseable {
     public record BackupWithStatus(BackupInfo backup, String retention, String reason) {
     }
 
-    /** {@code cellar list-backups}: committed backups, oldest first, each with its retention status under the server's policy. */
+    /**
+     * {@code cellar list-backups}: committed backups, oldest first, each with its retention status under the server's
+     * policy: the candidates {@code prune} evaluates ({@link dev.cellar.retention.PrunePlanner#candidates}, every
+     * manifest read for the backups it references), so both say the same of each backup.
+     */
     public List<BackupWithStatus> listBackupsWithStatus(String server) {
         var srv = settings.server(server);
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
             List<BackupInfo> backups = new BackupCatalog(storage, server).list();
-            List<dev.cellar.retention.RetentionEvaluation.Candidate> candidates = new java.util.ArrayList<>();
-            for (BackupInfo b : backups) {
-                java.util.Set<String> deps = new java.util.HashSet<>();
-                if (b.parent() != null) {
-                    deps.add(b.parent()); // its chain: the parent and, through it, the parent's
-                }
-                candidates.add(new dev.cellar.retention.RetentionEvaluation.Candidate(b.id(), b.stopTime(), deps,
-                        dev.cellar.retention.KeepTarget.read(storage, server, b.id()).orElse(null)));
-            }
             List<BackupWithStatus> out = new java.util.ArrayList<>();
             if (srv.retentionPolicy().isEmpty()) {
-                for (int i = 0; i < backups.size(); i++) {
-                    var keep = candidates.get(i).keep();
-                    out.add(new BackupWithStatus(backups.get(i), keep == null ? "-" : "KEEP:" + keep, keep == null ? "no retention policy" : "kept"));
+                for (BackupInfo b : backups) {
+                    var keep = dev.cellar.retention.KeepTarget.read(storage, server, b.id()).orElse(null);
+                    out.add(new BackupWithStatus(b, keep == null ? "-" : "KEEP:" + keep, keep == null ? "no retention policy" : "kept"));
                 }
                 return out;
             }
+            var candidates = new dev.cellar.retention.PrunePlanner(storage, server).candidates(backups);
             var verdicts = dev.cellar.retention.RetentionEvaluation.evaluate(candidates, srv.retentionPolicy().get(), srv.minimumRedundancy(),
                     java.time.Instant.now());
             for (int i = 0; i < backups.size(); i++) {

@@ -45,25 +45,9 @@ public final class PrunePlanner {
      */
     public PrunePlan plan(RetentionPolicy policy, int minimumRedundancy, Instant now, long walSegmentSize, boolean backupRunning) throws IOException {
         List<BackupInfo> backups = new BackupCatalog(storage, server).list();
-        Map<String, Set<String>> references = new LinkedHashMap<>();
-        Map<String, Set<String>> bundlesUsed = new LinkedHashMap<>();
-        List<RetentionEvaluation.Candidate> candidates = new ArrayList<>();
-        for (BackupInfo b : backups) {
-            Set<String> deps = new HashSet<>();
-            Set<String> bundles = new HashSet<>();
-            for (ManifestEntry e : b.manifest(storage).entries()) {
-                for (BlockRun r : e.runs()) {
-                    bundles.add(r.frame().bundle());
-                    String owner = backupOf(r.frame().bundle());
-                    if (!owner.equals(b.id())) {
-                        deps.add(owner);
-                    }
-                }
-            }
-            references.put(b.id(), deps);
-            bundlesUsed.put(b.id(), bundles);
-            candidates.add(new RetentionEvaluation.Candidate(b.id(), b.stopTime(), deps, KeepTarget.read(storage, server, b.id()).orElse(null)));
-        }
+        Scan scan = scan(backups);
+        Map<String, Set<String>> bundlesUsed = scan.bundlesUsed();
+        List<RetentionEvaluation.Candidate> candidates = scan.candidates();
         List<RetentionEvaluation.Verdict> verdicts = RetentionEvaluation.evaluate(candidates, policy, minimumRedundancy, now);
         List<String> notes = new ArrayList<>();
         List<String> delete = new ArrayList<>();
@@ -161,6 +145,42 @@ public final class PrunePlanner {
             }
         }
         return new PrunePlan(server, policy.toString(), verdicts, delete, backupBytes, walDelete, walBytes, bundleDirs, bundleBytes, notes);
+    }
+
+    /**
+     * The committed backups as retention sees them, in the order given (oldest first, as
+     * {@link BackupCatalog#list()} gives them): each full or incremental with its parent, the
+     * backups whose bundles its manifest references, and its keep annotation. {@code cellar prune}
+     * and {@code cellar list-backups} both evaluate these.
+     */
+    public List<RetentionEvaluation.Candidate> candidates(List<BackupInfo> backups) throws IOException {
+        return scan(backups).candidates();
+    }
+
+    private record Scan(List<RetentionEvaluation.Candidate> candidates, Map<String, Set<String>> bundlesUsed) {
+    }
+
+    /** Reads each backup's manifest (the bundles it uses, and so the backups it references) and its keep annotation. */
+    private Scan scan(List<BackupInfo> backups) throws IOException {
+        Map<String, Set<String>> bundlesUsed = new LinkedHashMap<>();
+        List<RetentionEvaluation.Candidate> candidates = new ArrayList<>();
+        for (BackupInfo b : backups) {
+            Set<String> deps = new HashSet<>();
+            Set<String> bundles = new HashSet<>();
+            for (ManifestEntry e : b.manifest(storage).entries()) {
+                for (BlockRun r : e.runs()) {
+                    bundles.add(r.frame().bundle());
+                    String owner = backupOf(r.frame().bundle());
+                    if (!owner.equals(b.id())) {
+                        deps.add(owner);
+                    }
+                }
+            }
+            bundlesUsed.put(b.id(), bundles);
+            candidates.add(new RetentionEvaluation.Candidate(b.id(), b.stopTime(), b.type().equals(BackupInfo.FULL), b.parent(), deps,
+                    KeepTarget.read(storage, server, b.id()).orElse(null)));
+        }
+        return new Scan(candidates, bundlesUsed);
     }
 
     private long topLevelBytes(String id) throws IOException {
