@@ -381,6 +381,52 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
+    /** The outcome of {@code cellar verify}: the job execution and the verification it recorded (null when none was). */
+    public record VerifyResult(boolean restarted, ExecutionDetail execution, dev.cellar.verify.VerificationRecord verification) {
+    }
+
+    /**
+     * {@code cellar verify SERVER [ID] [--to-end]}: the verify-restore job. When the server's last
+     * verification FAILED or was STOPPED, it is restarted (its scratch space is recreated).
+     */
+    public VerifyResult verify(String server, String backupId, boolean toEnd) {
+        settings.server(server);
+        JobRuntime runtime = jobs();
+        String run = unfinishedIdentity(server, dev.cellar.jobs.verify.VerifyRestoreJobConfig.JOB, dev.cellar.jobs.verify.VerifyRestoreJobConfig.RUN);
+        JobParametersBuilder builder = new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, server)
+                .addString(dev.cellar.jobs.verify.VerifyRestoreJobConfig.RUN, run != null ? run : java.time.Instant.now().toString())
+                .addString(dev.cellar.jobs.verify.VerifyRestoreJobConfig.TO_END, Boolean.toString(toEnd), false);
+        if (backupId != null) {
+            builder.addString(dev.cellar.jobs.verify.VerifyRestoreJobConfig.BACKUP, backupId, false);
+        }
+        JobExecution e = runtime.launcher().launch(dev.cellar.jobs.verify.VerifyRestoreJobConfig.JOB, builder.toJobParameters());
+        String id = e.getExecutionContext().getString(dev.cellar.jobs.verify.VerifyRestoreJobConfig.BACKUP_ID, null);
+        dev.cellar.verify.VerificationRecord record = null;
+        if (id != null) {
+            try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+                record = dev.cellar.verify.VerificationRecord.read(storage, server, id).orElse(null);
+            } catch (IOException ex) {
+                throw new CellarException(ExitCode.FAILED, "cannot read the repository: " + ex.getMessage(), ex);
+            }
+        }
+        return new VerifyResult(run != null, runtime.history().show(e.getId()), record);
+    }
+
+    /** The latest verification of each backup that has one, by backup ID. */
+    public java.util.Map<String, dev.cellar.verify.VerificationRecord> verifications(String server) {
+        settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            java.util.Map<String, dev.cellar.verify.VerificationRecord> out = new java.util.LinkedHashMap<>();
+            for (BackupInfo b : new BackupCatalog(storage, server).list()) {
+                dev.cellar.verify.VerificationRecord.read(storage, server, b.id()).ifPresent(v -> out.put(b.id(), v));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The outcome of {@code cellar rebuild-wal-index}. */
     public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
     }

@@ -45,6 +45,12 @@ public final class BackupRemoval {
                 throw new RefusedException("deleting backup " + id + " would leave " + (all.size() - 1) + " backups of server " + server
                         + ", fewer than its minimum-redundancy of " + minimumRedundancy);
             }
+            for (BackupInfo other : all) {
+                if (id.equals(other.parent())) {
+                    throw new RefusedException("backup " + other.id() + " is an incremental on top of backup " + id + "; delete " + other.id()
+                            + " first (retention treats a chain as one)");
+                }
+            }
             String ownBundles = "backups/" + id + "/";
             for (BackupInfo other : all) {
                 if (other.id().equals(id)) {

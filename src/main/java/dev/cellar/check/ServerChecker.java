@@ -41,6 +41,7 @@ public final class ServerChecker {
     public static final String WAL_ERRORS = "wal-errors";
     public static final String WAL_CONTINUITY = "wal-continuity";
     public static final String WAL_INDEX = "wal-index";
+    public static final String VERIFICATION = "verification";
     public static final String LAST_WAL_AGE = "last-wal-age";
     public static final String SPOOL_QUEUE = "wal-spool-queue";
 
@@ -264,6 +265,7 @@ public final class ServerChecker {
             checkIdentity(storage, server, live, out);
             checkWalErrors(storage, server, out);
             checkWalContinuity(storage, server, out);
+            checkVerification(storage, server, out);
         } catch (IOException | RuntimeException e) {
             out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
                     "check that the repository exists and that this user may write to it"));
@@ -414,6 +416,31 @@ public final class ServerChecker {
             return;
         }
         out.add(CheckOutcome.ok(WAL_CONTINUITY, oldest.beginWal() + " .. " + previous + " along timelines " + path));
+    }
+
+    /** The newest backup has a passed verify-restore within {@code verification-maximum-age}. */
+    private void checkVerification(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
+        if (server.verificationMaximumAge() == null) {
+            return;
+        }
+        List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
+        if (backups.isEmpty()) {
+            out.add(CheckOutcome.failed(VERIFICATION, "no backup to verify", "take a backup, then 'cellar verify " + server.name() + "'"));
+            return;
+        }
+        dev.cellar.repository.BackupInfo newest = backups.get(backups.size() - 1);
+        Optional<dev.cellar.verify.VerificationRecord> v = dev.cellar.verify.VerificationRecord.read(storage, server.name(), newest.id());
+        java.time.Instant limit = java.time.Instant.now().minus(server.verificationMaximumAge().duration());
+        if (v.isEmpty() || !v.get().passed()) {
+            out.add(CheckOutcome.failed(VERIFICATION, "the newest backup " + newest.id() + (v.isEmpty() ? " has never been verified"
+                    : " FAILED its verification: " + v.get().failure()), "'cellar verify " + server.name() + " " + newest.id() + "'"));
+        } else if (v.get().time().isBefore(limit)) {
+            out.add(CheckOutcome.failed(VERIFICATION, "the newest backup " + newest.id() + " was last verified at " + v.get().time()
+                    + ", longer ago than " + server.verificationMaximumAge(), "'cellar verify " + server.name() + "'"));
+        } else {
+            out.add(CheckOutcome.ok(VERIFICATION, "backup " + newest.id() + " verified at " + v.get().time()
+                    + String.format(", RTO %.1fs", v.get().rtoSeconds())));
+        }
     }
 
     private void checkWalErrors(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {

@@ -74,6 +74,7 @@ final class BackupCommands {
         public Integer call() {
             CellarCommand root = CellarCommand.root(spec);
             List<dev.cellar.api.Cellar.BackupWithStatus> backups = root.cellar().listBackupsWithStatus(server);
+            java.util.Map<String, dev.cellar.verify.VerificationRecord> verified = root.cellar().verifications(server);
             // JSON: each backup's own fields, plus its retention verdict.
             com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper().registerModule(
                     new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(java.time.Instant.class,
@@ -83,6 +84,11 @@ final class BackupCommands {
                 com.fasterxml.jackson.databind.node.ObjectNode n = mapper.valueToTree(b.backup());
                 n.put("retention", b.retention());
                 n.put("retentionReason", b.reason());
+                var v = verified.get(b.backup().id());
+                if (v != null) {
+                    n.putObject("verified").put("status", v.passed() ? "passed" : "failed").put("time", v.time().toString())
+                            .put("rtoSeconds", v.rtoSeconds()).put("toEnd", v.toEnd());
+                }
                 json.add(n);
             }
             root.output().result(json, out -> {
@@ -90,13 +96,16 @@ final class BackupCommands {
                     out.println("Server " + server + " has no backups.");
                     return;
                 }
-                out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %s%n", "ID", "TYPE", "PARENT", "BEGIN", "END",
-                        "DB SIZE", "ON DISK", "BEGIN WAL", "END WAL", "STATUS", "RETENTION");
+                out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %-16s %s%n", "ID", "TYPE", "PARENT", "BEGIN", "END",
+                        "DB SIZE", "ON DISK", "BEGIN WAL", "END WAL", "STATUS", "RETENTION", "VERIFIED");
                 for (var w : backups) {
                     BackupInfo b = w.backup();
-                    out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %s%n", b.id(), b.type(), b.parent() == null ? "-" : b.parent(),
+                    var v = verified.get(b.id());
+                    String verification = v == null ? "-" : (v.passed() ? "passed " : "FAILED ") + time(v.time())
+                            + (v.passed() ? String.format(" RTO %.1fs", v.rtoSeconds()) : "");
+                    out.printf("%-16s %-11s %-16s %-20s %-20s %10s %10s %-24s %-24s %-6s %-16s %s%n", b.id(), b.type(), b.parent() == null ? "-" : b.parent(),
                             time(b.startTime()), time(b.stopTime()), size(b.sizeBytes()), size(b.storedBytes()), b.beginWal(), b.endWal(), "DONE",
-                            w.retention());
+                            w.retention(), verification);
                 }
             });
             return ExitCode.OK.code();

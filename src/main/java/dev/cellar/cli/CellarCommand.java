@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
                 WalCommands.RebuildWalIndex.class,
                 RecoverCommands.Recover.class,
                 RecoverCommands.GetWal.class,
-                PlannedCommands.Verify.class,
+                VerifyCommand.class,
                 RetentionCommands.Prune.class,
                 PlannedCommands.Cron.class,
                 PlannedCommands.Serve.class,

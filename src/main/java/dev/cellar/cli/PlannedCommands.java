@@ -32,20 +32,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Run a verify-restore job: restore a backup into scratch space and prove it starts.")
-    static final class Verify extends PlannedVerb {
-        @Parameters(index = "0", paramLabel = "SERVER")
-        String server;
-        @Parameters(index = "1", paramLabel = "ID", arity = "0..1")
-        String id;
-        @Option(names = "--to-end", description = "Replay all archived WAL, not just to consistency.")
-        boolean toEnd;
-
-        String plannedIn() {
-            return "issue #8, verify-restore job";
-        }
-    }
-
     @Command(name = "cron", mixinStandardHelpOptions = true, description = "Run once every sweep and prune that is due, then exit (for system cron).")
     static final class Cron extends PlannedVerb {
         String plannedIn() {

@@ -60,7 +60,7 @@ final class RetentionCommands {
 
     @Command(name = "keep", mixinStandardHelpOptions = true,
             description = {"Keep a backup whatever the retention policy says (full: with all WAL after it; standalone: with the WAL from",
-                    "its begin to its end), release it, or show its annotation. Kept backups count toward redundancy."})
+                    "its begin to its end), release it, or show its annotation. A kept full backup counts toward redundancy."})
     static final class Keep implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "SERVER")
         String server;

@@ -34,7 +34,8 @@ public record ServerSettings(
         Map<String, String> schedules,
         boolean failOnPageChecksum,
         long bwlimit,
-        int spoolMaximumFiles) {
+        int spoolMaximumFiles,
+        AgeLimit verificationMaximumAge) {
 
     public Optional<Path> pgdataPath() {
         return Optional.ofNullable(pgdata);

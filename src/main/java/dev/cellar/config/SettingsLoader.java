@@ -37,7 +37,7 @@ public final class SettingsLoader {
     /** Keys of a server block, in the order the documentation lists them. */
     public static final List<String> SERVER_KEYS = List.of(
             "conninfo", "pgdata", "pg-bin", "wal-spool", "passfile", "compression", "parallel",
-            "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "page-checksum-failure",
+            "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "verification-maximum-age", "page-checksum-failure",
             "bwlimit", "spool-maximum-files", "schedules");
 
     /** The jobs a server can schedule. */
@@ -205,6 +205,8 @@ public final class SettingsLoader {
         RetentionPolicy policy = retention == null ? null : parsed(retention, prefix + ".retention", RetentionPolicy::parse);
         AgeLimit backupAge = lastBackupAge == null ? null : parsed(lastBackupAge, prefix + ".last-backup-maximum-age", AgeLimit::parse);
         AgeLimit walAge = lastWalAge == null ? null : parsed(lastWalAge, prefix + ".last-wal-maximum-age", AgeLimit::parse);
+        String verificationAge = value.apply("verification-maximum-age");
+        AgeLimit verifiedAge = verificationAge == null ? null : parsed(verificationAge, prefix + ".verification-maximum-age", AgeLimit::parse);
         int parallel = integer(value.apply("parallel"), prefix + ".parallel", 2, 1, 64);
         int minimumRedundancy = integer(value.apply("minimum-redundancy"), prefix + ".minimum-redundancy", 0, 0, 1000);
         String pageChecksumFailure = value.apply("page-checksum-failure");
@@ -254,7 +256,8 @@ public final class SettingsLoader {
                 Map.copyOf(schedules),
                 "fail".equals(pageChecksumFailure),
                 bytesPerSecond,
-                spoolMaximumFiles);
+                spoolMaximumFiles,
+                verifiedAge);
     }
 
     /** The form of a bandwidth: bytes per second, with an optional K, M or G (powers of 1024). */

@@ -111,7 +111,7 @@ class BaseBackupIT {
             // delete: the full backup holds blocks the incremental references
             CliRun refused = cellar(config, "delete", "main", first.id());
             assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(6);
-            assertThat(refused.err()).contains("backup " + second.id() + " references blocks stored by backup " + first.id());
+            assertThat(refused.err()).contains("backup " + second.id() + " is an incremental on top of backup " + first.id() + "; delete " + second.id() + " first");
             CliRun deleted = cellar(config, "delete", "main", second.id());
             assertThat(deleted.exitCode()).as(deleted.toString()).isZero();
             assertThat(deleted.out()).contains("Deleted backup " + second.id());

@@ -45,7 +45,7 @@ class CommandLineTest {
         assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
         assertThat(run.err()).contains("'cellar cron' is not implemented yet (issue #9");
 
-        CliRun json = CliRun.run(dir, "--json", "verify", "main");
+        CliRun json = CliRun.run(dir, "--json", "serve");
         assertThat(json.exitCode()).isEqualTo(9);
         assertThat(json.out()).contains("\"kind\" : \"not-implemented\"");
     }

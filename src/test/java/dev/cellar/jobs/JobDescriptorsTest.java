@@ -31,7 +31,8 @@ class JobDescriptorsTest {
             BaseBackupJobConfig.JOB, BaseBackupJobConfig.class,
             dev.cellar.jobs.wal.WalSweepJobConfig.JOB, dev.cellar.jobs.wal.WalSweepJobConfig.class,
             dev.cellar.jobs.restore.RestoreJobConfig.JOB, dev.cellar.jobs.restore.RestoreJobConfig.class,
-            dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, dev.cellar.jobs.retention.RetentionPruneJobConfig.class);
+            dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, dev.cellar.jobs.retention.RetentionPruneJobConfig.class,
+            dev.cellar.jobs.verify.VerifyRestoreJobConfig.JOB, dev.cellar.jobs.verify.VerifyRestoreJobConfig.class);
 
     @Test
     @SuppressWarnings("unchecked")
