@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Retention on a real repository: four backups (two chains of full + incremental), REDUNDANCY 1 (one chain).
+ * Retention on a real repository: four backups (a full with an incremental, then two fulls), REDUNDANCY 2 (two chains).
  * A dry run deletes nothing; prune removes exactly the planned backups, their WAL and their bundles,
  * freeing the bytes the plan said; what remains is complete and still recovers to a point in time;
  * a prune interrupted at any deletion is finished by the next one.
@@ -90,7 +90,7 @@ class RetentionIT {
         try (PostgresCluster pg = PostgresCluster.start()) {
             Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
             config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
-            Files.writeString(config, "      retention: \"REDUNDANCY 1\"\n", java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(config, "      retention: \"REDUNDANCY 2\"\n", java.nio.file.StandardOpenOption.APPEND);
             pg.execute("CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 100000) g");
             String b1 = backup(pg, true);
             pg.execute("UPDATE t SET v = 'b2' WHERE id <= 5000");
@@ -98,7 +98,7 @@ class RetentionIT {
             pg.execute("INSERT INTO t SELECT g, 'b3' FROM generate_series(100001, 150000) g");
             String b3 = backup(pg, true);
             pg.execute("UPDATE t SET v = 'b4' WHERE id <= 5000");
-            String b4 = backup(pg, false);
+            String b4 = backup(pg, true);
             pg.execute("INSERT INTO t SELECT g, 'after b4' FROM generate_series(150001, 151000) g");
             String time;
             try (Connection c = pg.connect(); Statement st = c.createStatement();
@@ -127,7 +127,8 @@ class RetentionIT {
 
             CliRun prune = cellar("prune", "main");
             assertThat(prune.exitCode()).as(prune.toString()).isZero();
-            assertThat(prune.out()).contains("Deleted 2 backups").containsPattern(b1 + "\\s+OBSOLETE\\s+older than the newest 1 full backup");
+            assertThat(prune.out()).contains("Deleted 2 backups").containsPattern(b1 + "\\s+OBSOLETE\\s+older than the newest 2 full backups")
+                    .containsPattern(b2 + "\\s+OBSOLETE\\s+its chain \\(" + b1 + "\\) is obsolete");
             assertThat(before - repositoryBytes(repo)).as("freed what the plan said").isEqualTo(planned);
             assertThat(repo.resolve("main/backups/" + b1)).doesNotExist();
             assertThat(repo.resolve("main/backups/" + b2)).doesNotExist();
