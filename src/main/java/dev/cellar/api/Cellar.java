@@ -427,6 +427,41 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
+    /** What {@code cellar cron} did for one server and job: the execution's status, or why it did not run. */
+    public record CronRun(String server, String job, String status, Long execution, String detail) {
+    }
+
+    /**
+     * {@code cellar cron}: for hosts that prefer system cron (Barman's habit), everything due once, then
+     * exit: a wal-sweep of every server, and a retention prune of every server with a policy. One
+     * server's failure does not stop the others; each outcome is returned.
+     */
+    public List<CronRun> cron() {
+        List<CronRun> out = new java.util.ArrayList<>();
+        for (String server : new java.util.TreeSet<>(settings.servers().keySet())) {
+            try {
+                ExecutionDetail sweep = archiveWal(server);
+                String status = "COMPLETED_WITH_WARNINGS".equals(sweep.execution().exitCode()) ? "WARNING" : sweep.execution().status();
+                out.add(new CronRun(server, dev.cellar.jobs.wal.WalSweepJobConfig.JOB, status, sweep.execution().id(),
+                        sweep.execution().exitMessage()));
+            } catch (CellarException e) {
+                out.add(new CronRun(server, dev.cellar.jobs.wal.WalSweepJobConfig.JOB, e.exitCode() == ExitCode.BUSY ? "BUSY" : "FAILED", null, e.getMessage()));
+            }
+            if (settings.servers().get(server).retentionPolicy().isPresent()) {
+                try {
+                    PruneResult p = prune(server, false);
+                    out.add(new CronRun(server, dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, p.execution().execution().status(),
+                            p.execution().execution().id(), p.plan() == null ? p.execution().execution().exitMessage()
+                            : p.plan().deleteBackups().size() + " backups, " + p.plan().deleteWal().size() + " WAL files deleted"));
+                } catch (CellarException e) {
+                    out.add(new CronRun(server, dev.cellar.jobs.retention.RetentionPruneJobConfig.JOB, e.exitCode() == ExitCode.BUSY ? "BUSY" : "FAILED",
+                            null, e.getMessage()));
+                }
+            }
+        }
+        return out;
+    }
+
     /** The outcome of {@code cellar rebuild-wal-index}. */
     public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
     }

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
                 RecoverCommands.GetWal.class,
                 VerifyCommand.class,
                 RetentionCommands.Prune.class,
-                PlannedCommands.Cron.class,
+                CronCommand.class,
                 PlannedCommands.Serve.class,
                 JobsCommand.class,
                 DemoCommand.class,

@@ -32,13 +32,6 @@ final class PlannedCommands {
         }
     }
 
-    @Command(name = "cron", mixinStandardHelpOptions = true, description = "Run once every sweep and prune that is due, then exit (for system cron).")
-    static final class Cron extends PlannedVerb {
-        String plannedIn() {
-            return "issue #9, scheduler";
-        }
-    }
-
     @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the scheduler daemon (Quartz) with the job history page.")
     static final class Serve extends PlannedVerb {
         String plannedIn() {

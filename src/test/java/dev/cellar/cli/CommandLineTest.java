@@ -41,9 +41,9 @@ class CommandLineTest {
 
     @Test
     void aVerbNotBuiltYetSaysSoWithItsOwnExitCode() {
-        CliRun run = CliRun.run(dir, "cron");
+        CliRun run = CliRun.run(dir, "serve");
         assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
-        assertThat(run.err()).contains("'cellar cron' is not implemented yet (issue #9");
+        assertThat(run.err()).contains("'cellar serve' is not implemented yet (issue #9");
 
         CliRun json = CliRun.run(dir, "--json", "serve");
         assertThat(json.exitCode()).isEqualTo(9);

@@ -163,6 +163,10 @@ class RetentionIT {
             // Nothing left to do.
             CliRun again = cellar("--json", "prune", "main");
             assertThat(new ObjectMapper().readTree(again.out()).get("plan").get("deleteBackups")).isEmpty();
+            // cellar cron: a sweep of every server and a prune where a policy is set, once.
+            CliRun cron = cellar("cron");
+            assertThat(cron.exitCode()).as(cron.toString()).isZero();
+            assertThat(cron.out()).containsPattern("main\\s+wal-sweep\\s+COMPLETED").containsPattern("main\\s+retention-prune\\s+COMPLETED\\s+execution \\d+ 0 backups");
         }
     }
 
