@@ -76,9 +76,14 @@ public final class LocalPostgresServer implements AutoCloseable {
 
     /** Starts on a free loopback port and waits until it accepts connections (or, for a recovering copy, until pg_ctl returns). */
     public void start() throws IOException {
+        start(300);
+    }
+
+    /** Starts, waiting up to {@code waitSeconds} for connections (a restored copy may replay for long before it takes any). */
+    public void start(int waitSeconds) throws IOException {
         port = freePort();
-        Result r = runAsServerUser(List.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", log.toString(), "-w", "-t", "300",
-                "-o", "-p " + port + " -k " + socketDir + " -c listen_addresses=127.0.0.1", "start"), 320);
+        Result r = runAsServerUser(List.of(binaries.tool("pg_ctl").toString(), "-D", dataDir.toString(), "-l", log.toString(), "-w", "-t",
+                Integer.toString(waitSeconds), "-o", "-p " + port + " -k " + socketDir + " -c listen_addresses=127.0.0.1", "start"), waitSeconds + 20);
         if (r.exitCode() != 0) {
             throw new IOException("PostgreSQL in " + dataDir + " did not start: " + r.output().strip() + "\n" + tail(log));
         }

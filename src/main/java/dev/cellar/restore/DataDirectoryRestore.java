@@ -185,8 +185,21 @@ public final class DataDirectoryRestore {
                     Files.createDirectory(p);
                 }
                 Files.setPosixFilePermissions(p, permissions(e.mode()));
+            } else if (e.type() == ManifestEntry.Type.LINK && !isTablespaceLink(e.path())) {
+                // Only tablespace links are followed and made again. Any other link (pg_wal moved with
+                // initdb -X, above all) points into the live server's files: the restore gets a real
+                // directory of its own instead (the backup holds no content under such a link).
+                if (Files.isSymbolicLink(p)) {
+                    Files.delete(p);
+                }
+                Files.createDirectories(p);
+                Files.setPosixFilePermissions(p, permissions(0700));
+                if (e.path().equals("pg_wal")) {
+                    Files.createDirectories(p.resolve("archive_status"));
+                    Files.setPosixFilePermissions(p.resolve("archive_status"), permissions(0700));
+                }
             } else if (e.type() == ManifestEntry.Type.LINK) {
-                Path target = e.path().startsWith("pg_tblspc/") ? tablespaces.get(e.path().substring("pg_tblspc/".length())) : Path.of(e.linkTarget());
+                Path target = tablespaces.get(e.path().substring("pg_tblspc/".length()));
                 Files.createDirectories(target);
                 Files.setPosixFilePermissions(target, permissions(0700));
                 if (Files.isSymbolicLink(p) && Files.readSymbolicLink(p).equals(target)) {
@@ -213,6 +226,7 @@ public final class DataDirectoryRestore {
             return t;
         });
         ThreadLocal<StoredFileReader> readers = ThreadLocal.withInitial(() -> new StoredFileReader(storage, server));
+        List<ChunkedFile> chunked = new ArrayList<>();
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (ManifestEntry e : files) {
@@ -227,6 +241,7 @@ public final class DataDirectoryRestore {
                     // A large file is restored by all workers at once, in block ranges, its SHA-256 taken in order.
                     int blocksPerChunk = (int) Math.max(1, CHUNK_BYTES / e.blockSize());
                     ChunkedFile file = new ChunkedFile(e, target, delta, (e.blockCount() + blocksPerChunk - 1) / blocksPerChunk);
+                    chunked.add(file);
                     for (int from = 0, k = 0; from < e.blockCount(); from += blocksPerChunk, k++) {
                         int chunk = k;
                         int first = from;
@@ -290,6 +305,14 @@ public final class DataDirectoryRestore {
             }
         } finally {
             pool.shutdownNow();
+            try {
+                pool.awaitTermination(60, TimeUnit.SECONDS); // no worker writes into DEST once this returns
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (ChunkedFile f : chunked) {
+                f.abandonIfUnfinished();
+            }
         }
         progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
         // Directory modification times last: writing into a directory changes its own.
@@ -319,8 +342,14 @@ public final class DataDirectoryRestore {
                 && Files.getLastModifiedTime(target, LinkOption.NOFOLLOW_LINKS).toMillis() == e.mtime();
     }
 
+    /** A file a delta restore may change in place: a regular file with no other hard link (which may belong to another cluster). */
+    static boolean changeableInPlace(Path target) throws IOException {
+        return Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+                && ((Number) Files.getAttribute(target, "unix:nlink", LinkOption.NOFOLLOW_LINKS)).intValue() == 1;
+    }
+
     private static long restoreFile(StoredFileReader reader, ManifestEntry e, Path target, boolean delta) throws IOException {
-        boolean exists = Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
+        boolean exists = changeableInPlace(target);
         long n;
         if (exists && delta) {
             try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -361,9 +390,10 @@ public final class DataDirectoryRestore {
     }
 
     /**
-     * A large file restored in block ranges by several workers into one channel. Each range's verified
-     * content is handed over in order to the file's SHA-256 (ranges finishing early wait, holding their
-     * frames); the worker finishing the last range checks the digest, syncs and publishes the file.
+     * A large file restored in block ranges by several workers into one channel, each block verified
+     * against its XXH64 as it is written; the worker finishing the last range reads the file back for
+     * its SHA-256, syncs and publishes it. {@link #abandonIfUnfinished} closes and removes what a failed
+     * restore left.
      */
     private static final class ChunkedFile {
         private final ManifestEntry entry;
@@ -372,11 +402,8 @@ public final class DataDirectoryRestore {
         private final boolean inPlace;
         private final FileChannel channel;
         private final long existingSize;
-        private final java.security.MessageDigest sha = StoredFileReader.newSha256();
-        private final Map<Integer, List<Object[]>> waiting = new HashMap<>();
         private final AtomicLong bytesWritten = new AtomicLong();
         private final java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
-        private int nextToDigest;
         private volatile boolean failed;
         private final int chunks;
 
@@ -384,7 +411,7 @@ public final class DataDirectoryRestore {
             this.entry = entry;
             this.chunks = chunks;
             this.target = target;
-            this.inPlace = delta && Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS);
+            this.inPlace = delta && changeableInPlace(target);
             this.written = inPlace ? target : temporary(target);
             this.channel = inPlace ? FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE)
                     : FileChannel.open(written, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
@@ -396,11 +423,8 @@ public final class DataDirectoryRestore {
             if (failed) {
                 return 0; // another range of this file failed: the step fails with that range's error
             }
-            List<Object[]> slices = new ArrayList<>();
-            long n = reader.restoreBlocks(entry, channel, existingSize, from, to, (data, offset, length, stable) ->
-                    slices.add(stable ? new Object[] {data, offset, length} : new Object[] {java.util.Arrays.copyOfRange(data, offset, offset + length), 0, length}));
+            long n = reader.restoreBlocks(entry, channel, existingSize, from, to, (data, offset, length, stable) -> { });
             bytesWritten.addAndGet(n);
-            digest(chunk, slices);
             return n;
         }
 
@@ -412,20 +436,21 @@ public final class DataDirectoryRestore {
             }
         }
 
+        /** After the pool stopped: a file some of whose ranges never ran is closed and its temporary file removed. */
+        void abandonIfUnfinished() {
+            if (finished.get() < chunks && channel.isOpen()) {
+                try {
+                    abandon();
+                } catch (IOException e) {
+                    org.slf4j.LoggerFactory.getLogger(DataDirectoryRestore.class).warn("cannot remove {}: {}", written, e.toString());
+                }
+            }
+        }
+
         private void abandon() throws IOException {
             channel.close();
             if (!inPlace) {
                 Files.deleteIfExists(written);
-            }
-        }
-
-        private synchronized void digest(int chunk, List<Object[]> slices) {
-            waiting.put(chunk, slices);
-            while (waiting.containsKey(nextToDigest)) {
-                for (Object[] s : waiting.remove(nextToDigest)) {
-                    sha.update((byte[]) s[0], (Integer) s[1], (Integer) s[2]);
-                }
-                nextToDigest++;
             }
         }
 
@@ -439,6 +464,21 @@ public final class DataDirectoryRestore {
                 return false;
             }
             try (FileChannel ch = channel) {
+                // The whole file's SHA-256, over what is on disk now, read back in order.
+                if (ch.size() != entry.size()) {
+                    ch.truncate(entry.size());
+                }
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+                java.security.MessageDigest sha = StoredFileReader.newSha256();
+                for (long pos = 0; pos < entry.size(); ) {
+                    buf.clear();
+                    int n = ch.read(buf, pos);
+                    if (n < 0) {
+                        throw new java.io.EOFException(entry.path());
+                    }
+                    sha.update(buf.array(), 0, n);
+                    pos += n;
+                }
                 StoredFileReader.finish(entry, ch, sha);
                 if (!inPlace || bytesWritten.get() > 0) {
                     ch.force(false);
@@ -482,10 +522,19 @@ public final class DataDirectoryRestore {
                 removed[0]++;
             } else if (e.type() == ManifestEntry.Type.DIRECTORY) {
                 walk(child, path, byPath, removed);
-            } else if (e.type() == ManifestEntry.Type.LINK && isLink && Files.isDirectory(child)) {
+            } else if (e.type() == ManifestEntry.Type.LINK && isLink && isTablespaceLink(path) && Files.isDirectory(child)) {
                 walk(child, path, byPath, removed); // a tablespace: its content is in the manifest under the link
+            } else if (e.type() == ManifestEntry.Type.LINK && isLink) {
+                Files.delete(child); // any other link is replaced by a directory of DEST's own; never followed
+                removed[0]++;
+            } else if (e.type() == ManifestEntry.Type.LINK && isDir && !isTablespaceLink(path)) {
+                walk(child, path, byPath, removed); // pg_wal made a directory by an earlier restore: clean it
             }
         }
+    }
+
+    static boolean isTablespaceLink(String path) {
+        return path.matches("pg_tblspc/[0-9]+");
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -68,6 +68,15 @@ public final class RestorePlanner {
                 historyFiles.add(f.name());
             }
         }
+        // The index may lag (a sweep killed before recording): like PostgreSQL's findNewestTimeLine, look
+        // for newer history files by their own path.
+        int probe = Math.max(historyTimelines.stream().mapToInt(Integer::intValue).max().orElse(1),
+                backups.stream().mapToInt(BackupInfo::timeline).max().orElse(1)) + 1;
+        while (archive.contains(WalFileName.parse(String.format("%08X.history", probe)).orElseThrow())) {
+            historyTimelines.add(probe);
+            historyFiles.add(String.format("%08X.history", probe));
+            probe++;
+        }
         this.index = index;
         List<BackupInfo> candidates;
         switch (selector) {
@@ -84,7 +93,9 @@ public final class RestorePlanner {
             try {
                 return planFor(backup, target, timeline, exclusive, historyTimelines, historyFiles);
             } catch (RestoreRefusedException e) {
-                if (!selector.equals("auto") || !e.getMessage().startsWith(BEFORE_END)) {
+                boolean notThisOne = e.getMessage().startsWith(BEFORE_END) || e.getMessage().contains(", which is not an ancestor of timeline ")
+                        || e.getMessage().contains(" branched off timeline ");
+                if (!selector.equals("auto") || !notThisOne) {
                     throw firstRefusal != null ? firstRefusal : e;
                 }
                 if (firstRefusal == null) {
@@ -172,6 +183,14 @@ public final class RestorePlanner {
                 throw new RestoreRefusedException("WAL segment " + gap + " is not in the archive (a gap): recovery to LSN " + l.lsn()
                         + " must replay every segment from " + name(history, first) + " to " + name(history, last));
             }
+            // PostgreSQL stops at the first record that starts at or after the target, which may lie in the next segment.
+            if (present(name(history, last + 1))) {
+                last++;
+            } else if (!recordAtOrAfter(name(history, last), l.lsn())) {
+                throw new RestoreRefusedException("target LSN " + l.lsn() + " is beyond the archived WAL: no record at or after it in "
+                        + name(history, last) + ", the newest archived segment on timeline " + tli + "'s path; archive more WAL first ('cellar switch-wal "
+                        + server + " --archive')");
+            }
         } else {
             last = consistent;
             while (present(name(history, last + 1))) {
@@ -221,6 +240,17 @@ public final class RestorePlanner {
         }
         throw new RestoreRefusedException("no transaction ended in the archived WAL from the backup on; the target time " + t.at()
                 + " cannot be reached. Archive more WAL ('cellar switch-wal " + server + " --archive') or use --target-immediate");
+    }
+
+    private boolean recordAtOrAfter(String segment, Lsn target) throws IOException {
+        WalFileName name = WalFileName.parse(segment).orElseThrow();
+        for (WalRecordReader.Record r : WalRecordReader.read(archive.read(name), WalSegmentName.parse(segment).startLsn(identity.walSegmentSize()),
+                identity.pgMajor())) {
+            if (r.lsn().compareTo(target) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private TimelineHistory history(int tli, int backupTimeline) throws IOException {

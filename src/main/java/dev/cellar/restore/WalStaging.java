@@ -105,6 +105,11 @@ public final class WalStaging {
             }
         } finally {
             pool.shutdownNow();
+            try {
+                pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS); // nothing writes into DEST once this returns
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (search && !found.get()) {
             String what = target instanceof RecoveryTarget.Xid x ? "no commit or abort of transaction " + x.xid()

@@ -103,17 +103,33 @@ public final class PruneExecution {
                 }
             }
             if (!anyLeft) {
-                storage.delete(bundles);
+                deleteDirectory(storage, bundles);
                 for (Storage.Entry e : storage.list(dir)) {
                     if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
                         bytes += Math.max(0, deleteIfExists(storage, dir + "/" + e.name()));
                     }
                 }
-                storage.delete(dir + "/" + PrunePlanner.DELETE_MARKER);
-                storage.delete(dir);
+                if (deleteDirectory(storage, dir + "/bundles") || !storage.exists(dir + "/bundles")) {
+                    storage.delete(dir + "/" + PrunePlanner.DELETE_MARKER);
+                    deleteDirectory(storage, dir);
+                }
             }
         }
         return new Outcome(backups, wal, bundleFiles, bytes, skipped);
+    }
+
+    /**
+     * Deletes a directory if it is empty; a directory still holding what a listing does not show (the
+     * temporary file of a write killed mid-way) stays, to be removed by hand, and does not fail the prune.
+     */
+    private static boolean deleteDirectory(Storage storage, String path) throws IOException {
+        try {
+            return storage.delete(path);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            org.slf4j.LoggerFactory.getLogger(PruneExecution.class).warn("prune: {} still holds files a listing does not show "
+                    + "(temporary files of an interrupted write); left in place", path);
+            return false;
+        }
     }
 
     /** Deletes a file; its size, or -1 when it was not there. */

@@ -77,7 +77,9 @@ public final class PrunePlanner {
                 continue;
             }
             String dir = RepositoryLayout.backupsDir(server) + "/" + e.name();
-            if (storage.exists(dir + "/" + DELETE_MARKER)) {
+            if (storage.list(dir).isEmpty()) {
+                bundleDirs.add(e.name()); // empty: what a prune interrupted at its very last deletion leaves
+            } else if (storage.exists(dir + "/" + DELETE_MARKER)) {
                 bundleDirs.add(e.name());
                 notes.add("backup directory " + e.name() + " was being deleted by an earlier prune: finishing");
             } else if (isOlderThanGrace(e.name(), now)) {

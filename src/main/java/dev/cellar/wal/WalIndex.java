@@ -125,7 +125,12 @@ public final class WalIndex {
 
     /** The index, rebuilt from the listing when it does not exist yet (callers hold the archive lock). */
     public static Snapshot readOrRebuild(Storage storage, String server, long walSegmentSize) throws IOException {
-        Optional<Snapshot> s = read(storage, server);
+        Optional<Snapshot> s;
+        try {
+            s = read(storage, server);
+        } catch (dev.cellar.repository.RepositoryFormatException damaged) {
+            s = Optional.empty(); // a cache: both copies damaged means rebuild, never stop archiving
+        }
         return s.isPresent() ? s.get() : rebuild(storage, server, walSegmentSize);
     }
 

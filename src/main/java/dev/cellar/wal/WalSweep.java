@@ -49,6 +49,11 @@ public final class WalSweep {
         this.identity = identity;
     }
 
+    /** Where a spooled file of this name lies. */
+    public Path spoolPath(String fileName) {
+        return spool.resolve(fileName);
+    }
+
     /** Spooled files, WAL files first in WAL order, then anything else by name; temp files of the archive script excluded. */
     public List<Path> pending() throws IOException {
         List<Path> files = new ArrayList<>();
@@ -67,6 +72,15 @@ public final class WalSweep {
 
     /** Handles one spooled file; afterwards it is gone from the spool (unless this throws: then nothing changed). */
     public Outcome sweep(Path file) throws IOException {
+        return sweep(file, true);
+    }
+
+    /**
+     * Handles one spooled file. With {@code removeStored} false, a file stored (or found stored) stays in
+     * the spool for the caller to remove once it has recorded it (in the WAL index): a process killed
+     * in between finds it again, already archived, and records it then.
+     */
+    public Outcome sweep(Path file, boolean removeStored) throws IOException {
         String fileName = file.getFileName().toString();
         byte[] content = Files.readAllBytes(file);
         Optional<WalFileName> parsed = WalFileName.parse(fileName);
@@ -87,7 +101,9 @@ public final class WalSweep {
         }
         if (archive.contains(name)) {
             if (Arrays.equals(archive.read(name), content)) {
-                Files.delete(file);
+                if (removeStored) {
+                    Files.delete(file);
+                }
                 return new Outcome(fileName, Status.ALREADY_ARCHIVED, content.length, "", "already archived with the same content");
             }
             String where = archive.quarantine(fileName, content, "duplicate");
@@ -96,7 +112,9 @@ public final class WalSweep {
                     "already archived with DIFFERENT content; the archived file is kept, this one is in " + where);
         }
         long stored = archive.store(name, content);
-        Files.delete(file);
+        if (removeStored) {
+            Files.delete(file);
+        }
         return new Outcome(fileName, Status.ARCHIVED, content.length, "", "stored " + stored + " bytes");
     }
 }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +47,13 @@ class RestoreTablespaceIT {
     @Test
     void aTablespaceIsRestoredWhereTheOperatorSaysAndNeverOntoTheLiveOne() throws Exception {
         try (PostgresCluster pg = PostgresCluster.start()) {
+            // pg_wal moved out of the data directory (initdb -X style): a restore must never point at it.
+            pg.stop();
+            Path liveWal = pg.base().resolve("live-wal");
+            Files.move(pg.dataDir().resolve("pg_wal"), liveWal);
+            Files.createSymbolicLink(pg.dataDir().resolve("pg_wal"), liveWal);
+            OsProcess.chownToPostgres(pg.base());
+            pg.startAgain();
             Path tablespace = Files.createDirectories(pg.base().resolve("tablespace"));
             OsProcess.chownToPostgres(tablespace);
             pg.execute("CREATE TABLESPACE archive_space LOCATION '" + tablespace + "'",
@@ -75,6 +83,19 @@ class RestoreTablespaceIT {
                 assertThat(r.exitCode()).as(r.toString()).isZero();
                 assertThat(Files.readSymbolicLink(dest.resolve("pg_tblspc/" + oid))).isEqualTo(moved);
                 assertThat(Files.list(moved).toList()).as("the tablespace's version directory").hasSize(1);
+                assertThat(Files.isSymbolicLink(dest.resolve("pg_wal"))).as("pg_wal is DEST's own, not the live one").isFalse();
+                assertThat(dest.resolve("pg_wal/archive_status")).isDirectory();
+                List<String> liveFiles;
+                try (var s = Files.list(liveWal)) {
+                    liveFiles = s.map(p -> p.getFileName().toString()).sorted().toList();
+                }
+                assertThat(liveFiles).anyMatch(n -> n.matches("[0-9A-F]{24}"));
+                CliRun delta = cellar("recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote",
+                        "--tablespace", oid + "=" + moved, "--delta");
+                assertThat(delta.exitCode()).as(delta.toString()).isZero();
+                try (var s = Files.list(liveWal)) {
+                    assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("the live pg_wal is untouched").containsAll(liveFiles);
+                }
                 try (PostgresCluster restored = PostgresCluster.adopt(pg.binaries(), base, pg.password())) {
                     base = null;
                     restored.awaitPromoted(120);

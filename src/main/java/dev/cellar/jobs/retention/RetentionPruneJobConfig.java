@@ -155,10 +155,14 @@ public class RetentionPruneJobConfig {
         PrunePlan plan = PrunePlan.decode(jobContext(chunk).getString(PLANNED));
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
             requireQuiet(storage, plan.server());
-            PruneExecution.Outcome o = PruneExecution.execute(storage, plan);
             long segmentSize = ServerIdentity.read(storage, plan.server()).map(ServerIdentity::walSegmentSize).orElse(16L << 20);
-            if (!plan.deleteWal().isEmpty()) {
-                WalIndex.rebuild(storage, plan.server(), segmentSize); // also on a restart that finds the WAL already gone
+            PruneExecution.Outcome o;
+            try {
+                o = PruneExecution.execute(storage, plan);
+            } finally {
+                if (!plan.deleteWal().isEmpty()) {
+                    WalIndex.rebuild(storage, plan.server(), segmentSize); // whatever execute got to; also on a restart
+                }
             }
             if (!o.keptSincePlanned().isEmpty()) {
                 log.warn("retention-prune {}: backups {} were kept since the plan was made: not deleted, and no WAL or bundle either; "

@@ -89,8 +89,12 @@ public class VerifyRestoreJobConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration AMCHECK_BUDGET = Duration.ofMinutes(5);
 
+    private record Held(Storage storage, RepositoryLock lock) {
+    }
+
     @Bean
     public Job verifyRestoreJob(JobRepository repo, PlatformTransactionManager tm, CellarSettings settings) {
+        Map<Long, Held> held = new java.util.concurrent.ConcurrentHashMap<>();
         JobExecutionListener cleanup = new JobExecutionListener() {
             @Override
             public void beforeJob(JobExecution execution) {
@@ -102,10 +106,40 @@ public class VerifyRestoreJobConfig {
                 } catch (IOException e) {
                     log.warn("verify-restore {}: cannot clean abandoned scratch space: {}", server, e.toString());
                 }
+                // A restore lock for the whole execution (retention keeps the backup and its WAL, and does not delete
+                // the directory the result is recorded in); then back off if a prune already holds `all` (design 5.9).
+                Storage storage = null;
+                try {
+                    storage = StorageOpener.open(settings.requireRepository());
+                    RepositoryLock lock = RepositoryLock.acquire(storage, server, "restore-verify"
+                            + execution.getJobParameters().getString(RUN).replaceAll("[^0-9A-Za-z]", ""), "verify-restore");
+                    held.put(execution.getId(), new Held(storage, lock));
+                    List<String> pruning = RepositoryLock.holders(storage, server, kind -> kind.equals("all"));
+                    if (!pruning.isEmpty()) {
+                        throw new IllegalStateException("a retention prune is running (" + String.join("; ", pruning) + "); verify again once it ends");
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
             }
 
             @Override
             public void afterJob(JobExecution execution) {
+                try {
+                    finish(execution);
+                } finally {
+                    Held h = held.remove(execution.getId());
+                    if (h != null) {
+                        try (Storage s = h.storage(); RepositoryLock l = h.lock()) {
+                            log.debug("verify-restore execution {} releases its lock", execution.getId());
+                        } catch (Exception e) {
+                            log.warn("verify-restore: releasing the lock: {}", e.toString());
+                        }
+                    }
+                }
+            }
+
+            private void finish(JobExecution execution) {
                 ExecutionContext ctx = execution.getExecutionContext();
                 if (execution.getStatus() == BatchStatus.COMPLETED || !ctx.containsKey(SCRATCH)) {
                     return;
@@ -228,9 +262,7 @@ public class VerifyRestoreJobConfig {
         RestorePlan plan = RestorePlan.decode(ctx.getString(PLANNED));
         ScratchSpace scratch = ScratchSpace.of(Path.of(ctx.getString(SCRATCH)));
         long started = System.nanoTime();
-        try (Storage storage = StorageOpener.open(settings.requireRepository());
-             RepositoryLock lock = RepositoryLock.acquire(storage, server.name(), "restore-verify" + param(chunk, RUN).replaceAll("[^0-9A-Za-z]", ""),
-                     "verify-restore of " + plan.backupId())) {
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
             BackupInfo backup = BackupInfo.read(storage, server.name(), plan.backupId()).orElseThrow();
             Manifest manifest = backup.manifest(storage);
             Path data = scratch.dataDir();
@@ -261,7 +293,7 @@ public class VerifyRestoreJobConfig {
         PostgresBinaries binaries = PostgresBinaries.of(Path.of(ctx.getString(PG_BIN)), "pg-bin");
         long started = System.nanoTime();
         LocalPostgresServer server = LocalPostgresServer.existing(binaries, scratch.dataDir(), scratch.socketDir());
-        server.start();
+        server.start(3600);
         ctx.putInt(PORT, server.port());
         server.awaitPrimary(3600);
         double seconds = (System.nanoTime() - started) / 1e9;

@@ -116,7 +116,7 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     public void write(Chunk<? extends Path> chunk) throws Exception {
         List<java.util.concurrent.Future<WalSweep.Outcome>> futures = new ArrayList<>();
         for (Path p : chunk) {
-            futures.add(workers.submit(() -> sweep.sweep(p)));
+            futures.add(workers.submit(() -> sweep.sweep(p, false)));
         }
         Exception failure = null;
         List<WalSweep.Outcome> outcomes = new ArrayList<>();
@@ -135,8 +135,14 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
                 dev.cellar.wal.WalFileName.parse(o.name()).ifPresent(stored::add);
             }
         }
-        // Recorded only once stored: the index never names a file the repository does not hold.
+        // Recorded once stored (the index never names a file the repository does not hold), and before the
+        // spool copies go (a file stored but not recorded when the process dies is found again next time).
         dev.cellar.wal.WalIndex.record(storage, serverName, walSegmentSize, stored);
+        for (WalSweep.Outcome o : outcomes) {
+            if (!o.isProblem()) {
+                java.nio.file.Files.deleteIfExists(sweep.spoolPath(o.name()));
+            }
+        }
         for (WalSweep.Outcome o : outcomes) {
             if (o.isProblem()) {
                 problems.add(o.name() + " " + o.status() + " (" + o.reason() + ")");
