@@ -107,6 +107,7 @@ class VerifyRestoreIT {
             String id = new ObjectMapper().readTree(cellar("--json", "show-backup", "main", "latest").out()).get("id").asText();
             VerificationRecord record = VerificationRecord.read(new LocalStorage(dir.resolve("repo")), "main", id).orElseThrow();
             assertThat(record.passed()).isTrue();
+            assertThat(record.postgres()).startsWith("PostgreSQL " + pg.binaries().major() + " (");
             assertThat(record.restoreSeconds()).isPositive();
             assertThat(record.replaySeconds()).isPositive();
             assertThat(record.rtoSeconds()).isGreaterThanOrEqualTo(record.restoreSeconds() + record.replaySeconds());

@@ -346,6 +346,11 @@ public class VerifyRestoreJobConfig {
         double checking = ctx.getDouble(CHECK_SECONDS, 0.0);
         RestorePlan plan = RestorePlan.decode(ctx.getString(PLANNED));
         String postgres = ctx.getString(PG_BIN, "?");
+        try {
+            postgres = "PostgreSQL " + PostgresBinaries.of(Path.of(postgres), "pg-bin").major() + " (" + postgres + ")";
+        } catch (RuntimeException e) {
+            // the binaries are gone: their path says enough
+        }
         VerificationRecord r = new VerificationRecord(ctx.getString(BACKUP_ID), problem == null && !checks.isEmpty(), Instant.now(),
                 plan.target() == null, postgres, restore, replay, restore + replay + checking, checks, problem);
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
