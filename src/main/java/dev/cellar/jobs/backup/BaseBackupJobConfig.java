@@ -176,23 +176,9 @@ public class BaseBackupJobConfig {
             return;
         }
         String attempt = "e" + step.getJobExecutionId();
-        long started = System.nanoTime();
         ExecutionContext stepCtx = step.getExecutionContext();
         BaseBackup.CopyResult copy = a.backup.copy(a.plan, Lsn.parse(ctx.getString(START_LSN)), attempt,
-                (filesDone, filesTotal, bytesDone, bytesTotal) -> {
-                    double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
-                    double mbps = bytesDone / seconds / (1 << 20);
-                    long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
-                    stepCtx.putLong(FILES_DONE, filesDone);
-                    stepCtx.putLong(FILES_TOTAL, filesTotal);
-                    stepCtx.putLong(BYTES_DONE, bytesDone);
-                    stepCtx.putLong(BYTES_TOTAL, bytesTotal);
-                    stepCtx.putString(MB_PER_SECOND, String.format("%.1f", mbps));
-                    stepCtx.putLong(ETA_SECONDS, eta);
-                    repo.updateExecutionContext(step);
-                    log.info("base-backup {}: copy-files {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", a.plan.backupId(), filesDone, filesTotal,
-                            bytesDone >> 20, bytesTotal >> 20, String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
-                });
+                new dev.cellar.jobs.StepProgress(step, repo, log, "base-backup " + a.plan.backupId() + ": copy-files")::update);
         a.copy = copy;
         stepCtx.putLong(BYTES_STORED, copy.bytesStored());
         stepCtx.putLong(BYTES_REUSED_FROM_FAILED, copy.bytesReusedFromFailedAttempt());

@@ -200,23 +200,10 @@ public class RestoreJobConfig {
                     .orElseThrow(() -> new IllegalStateException("backup " + plan.backupId() + " is no longer in the repository"));
             Manifest manifest = backup.manifest(storage);
             Map<String, Path> tablespaces = DataDirectoryRestore.tablespaceTargets(manifest, tablespaces(param(chunk, TABLESPACES)));
-            long started = System.nanoTime();
             ExecutionContext stepCtx = step.getExecutionContext();
             DataDirectoryRestore.Result r = new DataDirectoryRestore(storage, server.name(), server.parallel()).restore(backup, manifest, dest,
-                    tablespaces, "true".equals(param(chunk, DELTA)), resume, (filesDone, filesTotal, bytesDone, bytesTotal) -> {
-                        double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
-                        double mbps = bytesDone / seconds / (1 << 20);
-                        long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
-                        stepCtx.putLong(FILES_DONE, filesDone);
-                        stepCtx.putLong(FILES_TOTAL, filesTotal);
-                        stepCtx.putLong(BYTES_DONE, bytesDone);
-                        stepCtx.putLong(BYTES_TOTAL, bytesTotal);
-                        stepCtx.putString(MB_PER_SECOND, String.format("%.1f", mbps));
-                        stepCtx.putLong(ETA_SECONDS, eta);
-                        repo.updateExecutionContext(step);
-                        log.info("restore {}: restore-files {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", plan.backupId(), filesDone, filesTotal,
-                                bytesDone >> 20, bytesTotal >> 20, String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
-                    });
+                    tablespaces, "true".equals(param(chunk, DELTA)), resume,
+                    new dev.cellar.jobs.StepProgress(step, repo, log, "restore " + plan.backupId() + ": restore-files")::update);
             stepCtx.putLong(BYTES_WRITTEN, r.bytesWritten());
             stepCtx.putLong(FILES_ALREADY_DONE, r.filesAlreadyDone());
             stepCtx.putLong(FILES_UNCHANGED, r.filesUnchanged());

@@ -1,0 +1,46 @@
+package dev.cellar.jobs;
+
+import org.slf4j.Logger;
+import org.springframework.batch.core.repository.JobRepository;
+import org.springframework.batch.core.step.StepExecution;
+import org.springframework.batch.infrastructure.item.ExecutionContext;
+
+/**
+ * Progress of a long step (files and bytes done, MB/s, ETA), saved into its step execution context
+ * under {@code <step>.files-done}, {@code .files-total}, {@code .bytes-done}, {@code .bytes-total},
+ * {@code .mb-per-second}, {@code .eta-seconds} (so {@code cellar jobs show} sees it while it runs)
+ * and logged, one line each time.
+ */
+public final class StepProgress {
+
+    private final StepExecution step;
+    private final JobRepository repo;
+    private final Logger log;
+    private final String what;
+    private final long started = System.nanoTime();
+
+    /** @param what how the log line begins, e.g. "base-backup 20261127T020000: copy-files" */
+    public StepProgress(StepExecution step, JobRepository repo, Logger log, String what) {
+        this.step = step;
+        this.repo = repo;
+        this.log = log;
+        this.what = what;
+    }
+
+    public void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+        double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+        double mbps = bytesDone / seconds / (1 << 20);
+        long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
+        String prefix = step.getStepName();
+        ExecutionContext ctx = step.getExecutionContext();
+        ctx.putLong(prefix + ".files-done", filesDone);
+        ctx.putLong(prefix + ".files-total", filesTotal);
+        ctx.putLong(prefix + ".bytes-done", bytesDone);
+        ctx.putLong(prefix + ".bytes-total", bytesTotal);
+        ctx.putString(prefix + ".mb-per-second", String.format("%.1f", mbps));
+        ctx.putLong(prefix + ".eta-seconds", eta);
+        repo.updateExecutionContext(step);
+        log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
+                String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
+    }
+}
