@@ -462,6 +462,16 @@ public final class Cellar implements AutoCloseable {
         return out;
     }
 
+    /** {@code cellar check-repository SERVER}: every referenced frame present, and the unreferenced bundle bytes. */
+    public dev.cellar.repository.RepositoryAudit.Result checkRepository(String server) {
+        settings.server(server);
+        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+            return dev.cellar.repository.RepositoryAudit.audit(storage, server);
+        } catch (IOException e) {
+            throw new CellarException(ExitCode.FAILED, "cannot read the repository " + settings.repository() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The outcome of {@code cellar rebuild-wal-index}. */
     public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
     }

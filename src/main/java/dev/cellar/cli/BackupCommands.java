@@ -184,4 +184,34 @@ final class BackupCommands {
         }
         return String.format("%.1f %s", v, units[u]);
     }
+
+    @Command(name = "check-repository", mixinStandardHelpOptions = true,
+            description = {"Audit a server's backups in the repository: every frame every committed backup references lies in a bundle",
+                    "that exists and is long enough; and the bundle bytes no backup references (what prune reclaims).",
+                    "Reads listings and manifests only (verify reads every byte). Exit code 0 when consistent, 1 when frames are missing."})
+    static final class CheckRepository implements Callable<Integer> {
+        @Parameters(paramLabel = "SERVER")
+        String server;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            var r = root.cellar().checkRepository(server);
+            root.output().result(r, out -> {
+                out.printf("Server %s: %d backups, %d frames referenced, %s in referenced bundles.%n", r.server(), r.backups(), r.frames(),
+                        size(r.referencedBytes()));
+                if (r.consistent()) {
+                    out.println("Every referenced frame is present.");
+                } else {
+                    out.printf("%d frames are MISSING:%n", r.missingCount());
+                    r.missing().forEach(m -> out.println("  " + m));
+                }
+                out.printf("Unreferenced: %d bundle files, %s (prune removes those of deleted and long-failed backups).%n",
+                        r.unreferencedFiles(), size(r.unreferencedBytes()));
+            });
+            return r.consistent() ? ExitCode.OK.code() : ExitCode.FAILED.code();
+        }
+    }
 }

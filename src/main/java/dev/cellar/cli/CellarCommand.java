@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
                 BackupCommands.ListBackups.class,
                 BackupCommands.ShowBackup.class,
                 BackupCommands.Delete.class,
+                BackupCommands.CheckRepository.class,
                 RetentionCommands.Keep.class,
                 WalCommands.ArchiveWal.class,
                 WalCommands.ListWal.class,

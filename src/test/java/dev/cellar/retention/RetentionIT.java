@@ -163,6 +163,20 @@ class RetentionIT {
             // Nothing left to do.
             CliRun again = cellar("--json", "prune", "main");
             assertThat(new ObjectMapper().readTree(again.out()).get("plan").get("deleteBackups")).isEmpty();
+            // check-repository: consistent, nothing unreferenced; then a bundle lost behind Cellar's back is reported.
+            CliRun audit = cellar("check-repository", "main");
+            assertThat(audit.exitCode()).as(audit.toString()).isZero();
+            assertThat(audit.out()).contains("Every referenced frame is present.").contains("Unreferenced: 0 bundle files");
+            Path lost;
+            try (Stream<Path> bundles = Files.walk(repo.resolve("main/backups/" + b3 + "/bundles"))) {
+                lost = bundles.filter(p -> p.getFileName().toString().endsWith(".idx")).findFirst().orElseThrow();
+            }
+            Path bundleFile = lost.resolveSibling(lost.getFileName().toString().replace(".idx", ""));
+            Files.move(bundleFile, dir.resolve("lost-bundle"));
+            CliRun broken = cellar("check-repository", "main");
+            assertThat(broken.exitCode()).as(broken.toString()).isEqualTo(1);
+            assertThat(broken.out()).containsPattern("\\d+ frames are MISSING").contains("(the bundle is missing)");
+            Files.move(dir.resolve("lost-bundle"), bundleFile);
             // cellar cron: a sweep of every server and a prune where a policy is set, once.
             CliRun cron = cellar("cron");
             assertThat(cron.exitCode()).as(cron.toString()).isZero();
