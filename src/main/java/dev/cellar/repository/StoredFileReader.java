@@ -31,46 +31,19 @@ public final class StoredFileReader {
         return bytesFetched;
     }
 
-    /** Writes the file's content to {@code out}. */
+    /** Writes the file's content to {@code out}, verified as {@link #restore} verifies it. */
     public void copy(ManifestEntry entry, OutputStream out) throws IOException {
-        if (entry.type() != ManifestEntry.Type.FILE) {
-            throw new IllegalArgumentException(entry.path() + " is not a file");
-        }
         MessageDigest sha = sha256();
-        int expectedBlock = 0;
-        for (BlockRun run : entry.runs()) {
-            if (run.firstBlock() != expectedBlock) {
-                throw corrupt(entry, "block map has a hole at block " + expectedBlock);
-            }
-            byte[] raw = frame(entry, run.frame());
-            for (int i = 0; i < run.count(); i++) {
-                int block = run.firstBlock() + i;
-                int start = (run.frameBlock() + i) * entry.blockSize();
-                int length = (int) Math.min(entry.blockSize(), entry.size() - (long) block * entry.blockSize());
-                if (start + length > raw.length) {
-                    throw corrupt(entry, "block " + block + " lies beyond its frame in " + run.frame().bundle());
-                }
-                if (FrameCodec.checksum(raw, start, length) != entry.blockChecksums()[block]) {
-                    throw corrupt(entry, "block " + block + " does not match its checksum (frame at " + run.frame().bundle()
-                            + " offset " + run.frame().offset() + ")");
-                }
-                sha.update(raw, start, length);
-                out.write(raw, start, length);
-            }
-            expectedBlock = run.endBlock();
-        }
-        if (expectedBlock != entry.blockCount()) {
-            throw corrupt(entry, "block map ends at block " + expectedBlock + " of " + entry.blockCount());
-        }
-        String actual = HexFormat.of().formatHex(sha.digest());
-        if (!actual.equals(entry.sha256())) {
-            throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());
-        }
+        restoreBlocks(entry, null, 0, 0, entry.blockCount(), (data, offset, length) -> {
+            sha.update(data, offset, length);
+            out.write(data, offset, length);
+        });
+        checkDigest(entry, sha);
     }
 
-    /** Receives a file's content in order, as it is verified: bytes valid only during the call unless {@code stable}. */
+    /** Receives a file's content in order, as it is verified; the bytes are valid only during the call. */
     public interface ContentSink {
-        void accept(byte[] data, int offset, int length, boolean stable);
+        void accept(byte[] data, int offset, int length) throws IOException;
     }
 
     /**
@@ -83,7 +56,7 @@ public final class StoredFileReader {
     public long restore(ManifestEntry entry, java.nio.channels.FileChannel channel, boolean compareExisting) throws IOException {
         MessageDigest sha = sha256();
         long written = restoreBlocks(entry, channel, compareExisting ? channel.size() : 0, 0, entry.blockCount(),
-                (data, offset, length, stable) -> sha.update(data, offset, length));
+                (data, offset, length) -> sha.update(data, offset, length));
         finish(entry, channel, sha);
         return written;
     }
@@ -93,6 +66,10 @@ public final class StoredFileReader {
         if (channel.size() != entry.size()) {
             channel.truncate(entry.size());
         }
+        checkDigest(entry, sha);
+    }
+
+    private static void checkDigest(ManifestEntry entry, MessageDigest sha) {
         String actual = HexFormat.of().formatHex(sha.digest());
         if (!actual.equals(entry.sha256())) {
             throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());
@@ -104,7 +81,8 @@ public final class StoredFileReader {
      * each verified against its XXH64 (and its frame's), and hands their content, in order, to
      * {@code sink}. Blocks lying wholly below {@code existingSize} are first read from the channel
      * and kept when they already match (a delta restore). Several threads may restore disjoint block
-     * ranges of one file into one channel, each with its own reader. Returns the bytes written.
+     * ranges of one file into one channel, each with its own reader. With a null channel nothing is
+     * written (the sink alone receives the content). Returns the bytes written.
      */
     public long restoreBlocks(ManifestEntry entry, java.nio.channels.FileChannel channel, long existingSize, int fromBlock, int toBlock,
                               ContentSink sink) throws IOException {
@@ -139,7 +117,7 @@ public final class StoredFileReader {
                         }
                     }
                     if (FrameCodec.checksum(current, 0, length) == entry.blockChecksums()[block]) {
-                        sink.accept(current, 0, length, false);
+                        sink.accept(current, 0, length);
                         continue;
                     }
                 }
@@ -154,7 +132,10 @@ public final class StoredFileReader {
                     throw corrupt(entry, "block " + block + " does not match its checksum (frame at " + run.frame().bundle()
                             + " offset " + run.frame().offset() + ")");
                 }
-                sink.accept(raw, start, length, true);
+                sink.accept(raw, start, length);
+                if (channel == null) {
+                    continue;
+                }
                 // Coalesce consecutive blocks of one frame into one write.
                 if (pending != null && pendingAt + pending.limit() == position && raw == pending.array()
                         && pending.arrayOffset() + pending.limit() == start) {
@@ -179,7 +160,7 @@ public final class StoredFileReader {
     }
 
     private static long flush(java.nio.channels.FileChannel channel, java.nio.ByteBuffer pending, long at) throws IOException {
-        if (pending == null) {
+        if (pending == null || channel == null) {
             return 0;
         }
         long n = pending.remaining();

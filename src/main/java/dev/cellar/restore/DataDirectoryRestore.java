@@ -423,7 +423,7 @@ public final class DataDirectoryRestore {
             if (failed) {
                 return 0; // another range of this file failed: the step fails with that range's error
             }
-            long n = reader.restoreBlocks(entry, channel, existingSize, from, to, (data, offset, length, stable) -> { });
+            long n = reader.restoreBlocks(entry, channel, existingSize, from, to, (data, offset, length) -> { });
             bytesWritten.addAndGet(n);
             return n;
         }

@@ -25,6 +25,12 @@ public final class PgBackupManifest {
 
     /** One file of the directory, relative path, size, modification time (epoch ms) and SHA-256 (hex). */
     public record FileRecord(String path, long size, long mtime, String sha256) {
+
+        /** The record of a file as it lies under {@code dir} now (read whole for its SHA-256). */
+        public static FileRecord of(Path dir, String path) throws IOException {
+            byte[] content = Files.readAllBytes(dir.resolve(path));
+            return new FileRecord(path, content.length, Files.getLastModifiedTime(dir.resolve(path)).toMillis(), PgBackupManifest.sha256(content));
+        }
     }
 
     public record WalRange(int timeline, String startLsn, String endLsn) {

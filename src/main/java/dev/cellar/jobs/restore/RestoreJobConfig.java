@@ -247,29 +247,15 @@ public class RestoreJobConfig {
                     files.add(new PgBackupManifest.FileRecord(e.path(), e.size(), e.mtime(), e.sha256()));
                 }
             }
-            files.add(record(dest, "backup_label"));
+            files.add(PgBackupManifest.FileRecord.of(dest, "backup_label"));
             try (DirectoryStream<Path> s = Files.newDirectoryStream(dest.resolve(WalStaging.DIRECTORY))) {
                 for (Path p : s) {
-                    files.add(record(dest, WalStaging.DIRECTORY + "/" + p.getFileName()));
+                    files.add(PgBackupManifest.FileRecord.of(dest, WalStaging.DIRECTORY + "/" + p.getFileName()));
                 }
             }
             files.sort(Comparator.comparing(PgBackupManifest.FileRecord::path));
             PgBackupManifest.write(dest, files, List.of(new PgBackupManifest.WalRange(backup.timeline(), backup.startLsn(), backup.stopLsn())));
         }
         log.info("restore {}: recovery configured in {} (recovery.signal, postgresql.auto.conf, backup_manifest)", plan.backupId(), dest);
-    }
-
-    private static PgBackupManifest.FileRecord record(Path dest, String path) throws IOException {
-        byte[] content = Files.readAllBytes(dest.resolve(path));
-        return new PgBackupManifest.FileRecord(path, content.length, Files.getLastModifiedTime(dest.resolve(path)).toMillis(),
-                java.util.HexFormat.of().formatHex(sha256(content)));
-    }
-
-    private static byte[] sha256(byte[] content) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(content);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
