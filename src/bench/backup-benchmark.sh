@@ -19,63 +19,10 @@ set -euo pipefail
 
 scale=${1:-50}
 workload_seconds=${WORKLOAD_SECONDS:-30}
-here=$(cd "$(dirname "$0")/../.." && pwd)
-dist=$here/target/cellar
-[ -x "$dist/bin/cellar" ] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
-
-bin=${PG_BIN:-$(pg_config --bindir 2>/dev/null || true)}
-if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
-    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-fi
-for tool in initdb pg_ctl pgbench pg_basebackup psql; do
-    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool (set PG_BIN)" >&2; exit 2; }
-done
-
-work=$(mktemp -d /tmp/cellar-bench.XXXXXX)
-chmod 755 "$work"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    as_pg "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$((20000 + RANDOM % 20000))
-while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
-
-mkdir -p "$work/spool" "$work/repo" "$work/home"
-[ "$(id -u)" = 0 ] && chown -R postgres: "$work/spool" && chown postgres: "$work"
-as_pg "$bin/initdb" -D "$work/data" -U postgres -A trust --data-checksums --no-sync >/dev/null
-cat >> "$work/data/postgresql.conf" <<EOF
-port = $port
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$work'
-wal_level = replica
-archive_mode = on
-archive_command = '$dist/bin/cellar-wal-archive $work/spool %p %f'
-max_wal_senders = 4
-shared_buffers = 256MB
-max_wal_size = 4GB
-EOF
-as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
-psql() { "$bin/psql" -X -q -h "$work" -p "$port" -U postgres "$@"; }
-
-cat > "$work/cellar.yaml" <<EOF
-cellar:
-  home: $work/home
-  repository: $work/repo
-  servers:
-    main:
-      conninfo: "jdbc:postgresql://127.0.0.1:$port/postgres?user=postgres"
-      pgdata: $work/data
-      wal-spool: $work/spool
-EOF
-cellar() { "$dist/bin/cellar" --config "$work/cellar.yaml" "$@"; }
+. "$(dirname "$0")/bench-cluster.sh" bench pgbench pg_basebackup psql
+bench_start_cluster "max_wal_senders = 4
+shared_buffers = 256MB"
 repo_bytes() { du -sb "$work/repo" | cut -f1; }
-now() { date +%s.%N; }
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "Loading pgbench scale $scale on port $port ..."
 "$bin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1

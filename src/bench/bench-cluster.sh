@@ -1,0 +1,71 @@
+# Shared by the benchmark scripts (sourced, not run): a throwaway PostgreSQL cluster archiving
+# through cellar-wal-archive, a Cellar configuration for it, and small helpers.
+#
+#   . "$(dirname "$0")/bench-cluster.sh" NAME TOOL...    # NAME names the work directory; TOOLs must exist
+#   bench_start_cluster "extra postgresql.conf lines"
+#
+# Sets here, dist, bin (PostgreSQL binaries: PG_BIN, pg_config --bindir, or the newest
+# /usr/lib/postgresql/*/bin), work, port; defines as_pg (the PostgreSQL OS user when root), psql,
+# cellar, now, secs, mb, rate. On exit it stops exactly the cluster it started (pg_ctl -D its data
+# directory) and deletes the work directory, unless KEEP_WORK is set.
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+dist=$here/target/cellar
+[ -x "$dist/bin/cellar" ] || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
+
+bin=${PG_BIN:-$(pg_config --bindir 2>/dev/null || true)}
+if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+fi
+bench_name=$1
+shift
+for tool in initdb pg_ctl "$@"; do
+    [ -x "$bin/$tool" ] || { echo "missing $bin/$tool (set PG_BIN)" >&2; exit 2; }
+done
+
+work=$(mktemp -d "/tmp/cellar-$bench_name.XXXXXX")
+chmod 755 "$work"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+bench_cleanup() {
+    as_pg "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+    if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work (cluster stopped)"; else rm -rf "$work"; fi
+}
+trap bench_cleanup EXIT
+
+port=$((20000 + RANDOM % 20000))
+while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+mkdir -p "$work/spool" "$work/repo" "$work/home"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$work" "$work/spool"; fi
+
+psql() { "$bin/psql" -X -q -h "$work" -p "$port" -U postgres "$@"; }
+cellar() { "$dist/bin/cellar" --config "$work/cellar.yaml" "$@"; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
+
+# initdb (data checksums), the archiving settings plus $1, start; then the Cellar configuration.
+bench_start_cluster() {
+    as_pg "$bin/initdb" -D "$work/data" -U postgres -A trust --data-checksums --no-sync >/dev/null
+    cat >> "$work/data/postgresql.conf" <<EOF
+port = $port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$work'
+wal_level = replica
+archive_mode = on
+archive_command = '$dist/bin/cellar-wal-archive $work/spool %p %f'
+max_wal_size = 4GB
+${1:-}
+EOF
+    as_pg "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+    cat > "$work/cellar.yaml" <<EOF
+cellar:
+  home: $work/home
+  repository: $work/repo
+  servers:
+    main:
+      conninfo: "jdbc:postgresql://127.0.0.1:$port/postgres?user=postgres"
+      pgdata: $work/data
+      wal-spool: $work/spool
+EOF
+}
