@@ -61,14 +61,32 @@ public final class Cellar implements AutoCloseable {
 
     /** @param bwlimit bytes per second written to the repository for this run; 0 for the server's setting */
     public BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit) {
+        return backup(server, full, waitForWal, bwlimit, null);
+    }
+
+    /**
+     * A base backup fired by the scheduler: its identity is the server and the scheduled fire time,
+     * so a firing delivered twice (a recovered cluster node, an operator re-triggering it) finds the
+     * same backup instead of taking another. The server's failed backup, if any, is restarted first.
+     */
+    public BackupResult scheduledBackup(String server, java.time.Instant scheduledFireTime) {
+        return backup(server, false, false, 0, scheduledFireTime);
+    }
+
+    private BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit, java.time.Instant scheduledFireTime) {
         settings.server(server);
         JobRuntime runtime = jobs();
         String backupId = unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BACKUP_ID);
         boolean restart = backupId != null;
+        if (backupId == null && scheduledFireTime != null && runtime.launcher().exists(BaseBackupJobConfig.JOB, new JobParametersBuilder()
+                .addString(JobHistory.SERVER_PARAMETER, server)
+                .addString(BaseBackupJobConfig.BACKUP_ID, BackupId.at(scheduledFireTime)).toJobParameters())) {
+            backupId = BackupId.at(scheduledFireTime); // this firing ran already: the launch reports how it ended
+        }
         if (backupId == null) {
-            // The launch time, or the next free second: an ID under backups/ is never reused, even one
-            // an abandoned attempt left without backup.json (docs/design.md 5.2).
-            java.time.Instant at = java.time.Instant.now();
+            // The launch (or scheduled fire) time, or the next free second: an ID under backups/ is never
+            // reused, even one an abandoned attempt left without backup.json (docs/design.md 5.2).
+            java.time.Instant at = scheduledFireTime != null ? scheduledFireTime : java.time.Instant.now();
             try (Storage storage = StorageOpener.open(settings.requireRepository())) {
                 while (storage.exists(server + "/backups/" + BackupId.at(at))) {
                     at = at.plusSeconds(1);
@@ -100,12 +118,20 @@ public final class Cellar implements AutoCloseable {
      * was STOPPED, that run is restarted instead of starting another.
      */
     public ExecutionDetail archiveWal(String server) {
+        return archiveWal(server, null);
+    }
+
+    /**
+     * One wal-sweep run named after {@code run} (the scheduler passes the scheduled fire time, so a
+     * firing delivered twice is one run), or after the launch time when null.
+     */
+    public ExecutionDetail archiveWal(String server, java.time.Instant run) {
         settings.server(server);
         JobRuntime runtime = jobs();
-        String run = unfinishedIdentity(server, WalSweepJobConfig.JOB, WalSweepJobConfig.RUN);
+        String unfinished = unfinishedIdentity(server, WalSweepJobConfig.JOB, WalSweepJobConfig.RUN);
         JobParameters params = new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)
-                .addString(WalSweepJobConfig.RUN, run != null ? run : java.time.Instant.now().toString())
+                .addString(WalSweepJobConfig.RUN, unfinished != null ? unfinished : (run != null ? run : java.time.Instant.now()).toString())
                 .toJobParameters();
         JobExecution e = runtime.launcher().launch(WalSweepJobConfig.JOB, params);
         return runtime.history().show(e.getId());
@@ -578,6 +604,20 @@ public final class Cellar implements AutoCloseable {
     public ExecutionDetail abandonJob(long executionId) {
         jobs().launcher().abandon(executionId);
         return jobs().history().show(executionId);
+    }
+
+    /**
+     * Starts the job runtime with what {@code cellar serve} adds (the scheduler, the web page); this
+     * facade is a bean of that context, named {@code cellar}, for the scheduler's firings to call.
+     */
+    public synchronized JobRuntime startJobs(JobRuntime.Extension extension) {
+        if (jobs != null) {
+            throw new IllegalStateException("the job runtime is already started");
+        }
+        java.util.Map<String, Object> singletons = new java.util.HashMap<>(extension.singletons());
+        singletons.put("cellar", this);
+        jobs = JobRuntime.start(settings, new JobRuntime.Extension(extension.sources(), extension.web(), extension.properties(), singletons));
+        return jobs;
     }
 
     /** The job runtime, started on first use. */

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 VerifyCommand.class,
                 RetentionCommands.Prune.class,
                 CronCommand.class,
-                PlannedCommands.Serve.class,
+                ServeCommand.class,
                 JobsCommand.class,
                 DemoCommand.class,
                 ConfigCommand.class,

@@ -5,12 +5,12 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** An age written the way Barman writes it: {@code 30 MINUTES}, {@code 1 DAY}, {@code 2 WEEKS}. */
+/** An age written the way Barman writes it: {@code 30 SECONDS}, {@code 30 MINUTES}, {@code 1 DAY}, {@code 2 WEEKS}. */
 public record AgeLimit(Duration duration, String text) {
 
-    public static final String EXPECTED_FORM = "\"<n> MINUTES|HOURS|DAYS|WEEKS\" (e.g. \"1 DAY\")";
+    public static final String EXPECTED_FORM = "\"<n> SECONDS|MINUTES|HOURS|DAYS|WEEKS\" (e.g. \"1 DAY\")";
 
-    private static final Pattern FORM = Pattern.compile("(\\d{1,6})\\s*(MINUTE|MINUTES|HOUR|HOURS|DAY|DAYS|WEEK|WEEKS)");
+    private static final Pattern FORM = Pattern.compile("(\\d{1,6})\\s*(SECOND|SECONDS|MINUTE|MINUTES|HOUR|HOURS|DAY|DAYS|WEEK|WEEKS)");
 
     public static AgeLimit parse(String text) {
         Matcher m = FORM.matcher(text == null ? "" : text.trim().toUpperCase(Locale.ROOT));
@@ -19,6 +19,7 @@ public record AgeLimit(Duration duration, String text) {
         }
         long n = Long.parseLong(m.group(1));
         Duration d = switch (m.group(2).replaceAll("S$", "")) {
+            case "SECOND" -> Duration.ofSeconds(n);
             case "MINUTE" -> Duration.ofMinutes(n);
             case "HOUR" -> Duration.ofHours(n);
             case "DAY" -> Duration.ofDays(n);

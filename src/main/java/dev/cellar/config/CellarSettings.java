@@ -8,6 +8,7 @@ import java.util.Optional;
  * The whole, validated configuration. Built only by {@link SettingsLoader}, so every instance has
  * passed validation.
  *
+ * @param serve  {@code cellar serve}'s settings
  * @param source the file it was read from; empty when no file was found and defaults apply
  */
 public record CellarSettings(
@@ -15,6 +16,7 @@ public record CellarSettings(
         CatalogSettings catalog,
         String repository,
         Map<String, ServerSettings> servers,
+        ServeSettings serve,
         Optional<Path> source) {
 
     /** The named server, or a configuration error that lists the known ones. */

@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param pgBin           PostgreSQL binaries; auto-detected when absent
  * @param walSpool        where {@code cellar-wal-archive} drops segments
  * @param passfile        a pgpass-format file for this server; else PGPASSWORD, PGPASSFILE or ~/.pgpass
- * @param schedules       Quartz cron expressions by job name (base-backup, wal-sweep, ...)
+ * @param schedules       Quartz cron expressions by job name (base-backup, wal-sweep, ...), or {@value #SCHEDULE_OFF}
  * @param failOnPageChecksum whether a base backup fails when a page fails its data checksum (else it warns and records it)
  * @param bwlimit         bytes per second a backup may write to the repository; 0 for no limit
  * @param spoolMaximumFiles {@code check} fails when more WAL files than this wait in the spool
@@ -36,6 +36,10 @@ public record ServerSettings(
         long bwlimit,
         int spoolMaximumFiles,
         AgeLimit verificationMaximumAge) {
+
+    /** A {@code schedules} value that turns a job's default schedule off. */
+    public static final String SCHEDULE_OFF = "off";
+
 
     public Optional<Path> pgdataPath() {
         return Optional.ofNullable(pgdata);

@@ -43,7 +43,9 @@ public final class SettingsLoader {
     /** The jobs a server can schedule. */
     public static final List<String> SCHEDULED_JOBS = List.of("base-backup", "wal-sweep", "verify-restore", "retention-prune");
 
-    private static final Set<String> TOP_KEYS = Set.of("home", "catalog", "repository", "servers");
+    private static final Set<String> TOP_KEYS = Set.of("home", "catalog", "repository", "servers", "serve");
+    private static final Set<String> SERVE_KEYS = Set.of("listen", "user", "password-file", "threads", "misfire-threshold",
+            "shutdown-timeout", "cluster-checkin-interval");
     private static final Set<String> CATALOG_KEYS = Set.of("url", "user", "passfile");
     private static final Pattern SERVER_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{cellar\\.home}");
@@ -166,7 +168,43 @@ public final class SettingsLoader {
         if (!servers.isEmpty() && repository == null) {
             throw new ConfigException("cellar.repository", "missing; expected a repository URI such as file:///var/lib/cellar/repo or sftp://host/path");
         }
-        return new CellarSettings(home, catalog, repository, Map.copyOf(servers), source);
+        return new CellarSettings(home, catalog, repository, Map.copyOf(servers), serve(mapping(cellar.get("serve"), "cellar.serve"), home), source);
+    }
+
+    private ServeSettings serve(Map<String, Object> m, Path home) {
+        checkKeys(m, "cellar.serve", SERVE_KEYS);
+        ServeSettings d = ServeSettings.defaults();
+        String listen = override("CELLAR_SERVE_LISTEN", scalar(m.get("listen"), "cellar.serve.listen"));
+        String host = d.listenHost();
+        int port = d.listenPort();
+        if (listen != null) {
+            int colon = listen.lastIndexOf(':');
+            if (colon <= 0 || colon == listen.length() - 1) {
+                throw new ConfigException("cellar.serve.listen", "'" + listen + "' is not HOST:PORT; expected e.g. " + ServeSettings.DEFAULT_LISTEN);
+            }
+            host = listen.substring(0, colon);
+            port = integer(listen.substring(colon + 1), "cellar.serve.listen (port)", port, 0, 65535);
+        }
+        String user = override("CELLAR_SERVE_USER", scalar(m.get("user"), "cellar.serve.user"));
+        String passwordFile = override("CELLAR_SERVE_PASSWORD_FILE", scalar(m.get("password-file"), "cellar.serve.password-file"));
+        if ((user == null) != (passwordFile == null)) {
+            throw new ConfigException(user == null ? "cellar.serve.user" : "cellar.serve.password-file",
+                    "missing; basic authentication needs both cellar.serve.user and cellar.serve.password-file");
+        }
+        int threads = integer(scalar(m.get("threads"), "cellar.serve.threads"), "cellar.serve.threads", d.threads(), 1, 64);
+        java.util.function.BiFunction<String, java.time.Duration, java.time.Duration> age = (key, dflt) -> {
+            String text = scalar(m.get(key), "cellar.serve." + key);
+            return text == null ? dflt : parsed(text, "cellar.serve." + key, AgeLimit::parse).duration();
+        };
+        ServeSettings serve = new ServeSettings(host, port, Optional.ofNullable(user),
+                Optional.ofNullable(passwordFile).map(f -> path(f, "cellar.serve.password-file", home)), threads,
+                age.apply("misfire-threshold", d.misfireThreshold()), age.apply("shutdown-timeout", d.shutdownTimeout()),
+                age.apply("cluster-checkin-interval", d.clusterCheckinInterval()));
+        if (!serve.listensOnLoopback() && serve.user().isEmpty()) {
+            throw new ConfigException("cellar.serve.listen", "'" + listen + "' is not a loopback address and no authentication is set;"
+                    + " set cellar.serve.user and cellar.serve.password-file, or listen on 127.0.0.1");
+        }
+        return serve;
     }
 
     private ServerSettings server(String name, Map<String, Object> m, Path home) {
@@ -226,6 +264,10 @@ public final class SettingsLoader {
             if (cron == null) {
                 continue;
             }
+            if (cron.trim().equalsIgnoreCase(ServerSettings.SCHEDULE_OFF)) {
+                schedules.put(job, ServerSettings.SCHEDULE_OFF);
+                continue;
+            }
             if (!CronExpression.isValidExpression(cron)) {
                 String why;
                 try {
@@ -235,7 +277,7 @@ public final class SettingsLoader {
                     why = " (" + pe.getMessage() + ")";
                 }
                 throw new ConfigException(key, "'" + cron + "' is not a Quartz cron expression" + why
-                        + "; expected six or seven fields 'sec min hour day-of-month month day-of-week [year]', e.g. \"0 0 2 * * ?\"");
+                        + "; expected six or seven fields 'sec min hour day-of-month month day-of-week [year]', e.g. \"0 0 2 * * ?\", or off");
             }
             schedules.put(job, cron);
         }

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cellar.config.CellarSettings;
 import dev.cellar.postgres.PostgresConnector;
+import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -21,6 +22,38 @@ import org.springframework.context.annotation.ComponentScan;
         "org.springframework.boot.quartz.autoconfigure.QuartzEndpointAutoConfiguration"})
 @ComponentScan(basePackageClasses = CellarJobsApplication.class)
 public class CellarJobsApplication {
+
+    /** Auto-configuration that only {@code cellar serve} uses: the web server, Actuator, metrics. */
+    private static final List<String> SERVE_ONLY_PACKAGES = List.of(
+            "org.springframework.boot.actuate.", "org.springframework.boot.health.", "org.springframework.boot.micrometer.",
+            "org.springframework.boot.webmvc.", "org.springframework.boot.servlet.", "org.springframework.boot.tomcat.",
+            "org.springframework.boot.http.converter.", "org.springframework.boot.jackson.");
+
+    /**
+     * The auto-configuration classes on the class path that only {@code cellar serve} needs, read
+     * from the libraries' own import lists, so that other verbs start no metrics registry, health
+     * contributors or JSON mappers they would never use.
+     */
+    static List<String> serveOnlyAutoConfiguration() {
+        List<String> out = new java.util.ArrayList<>();
+        try {
+            var resources = CellarJobsApplication.class.getClassLoader()
+                    .getResources("META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports");
+            while (resources.hasMoreElements()) {
+                try (var in = resources.nextElement().openStream()) {
+                    for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\\R")) {
+                        String name = line.strip();
+                        if (!name.isEmpty() && !name.startsWith("#") && SERVE_ONLY_PACKAGES.stream().anyMatch(name::startsWith)) {
+                            out.add(name);
+                        }
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read the auto-configuration lists: " + e.getMessage(), e);
+        }
+        return out;
+    }
 
     @Bean(destroyMethod = "close")
     public DataSource catalogDataSource(CellarSettings settings) {

@@ -11,11 +11,15 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * execution left STARTED whose owner was this host and is no longer alive is known to be dead.
  * The liveness rule is {@link ProcessOwner}'s, shared with the repository's locks.
  */
-final class ExecutionOwner {
+public final class ExecutionOwner {
 
     static final String HOST = "cellar.owner.host";
     static final String PID = "cellar.owner.pid";
     static final String PROCESS_START = "cellar.owner.process-start";
+    /** The Quartz scheduler instance ({@code cellar serve} node) that launched the execution, when one did. */
+    static final String SCHEDULER = "cellar.owner.scheduler";
+    /** System property {@code cellar serve} sets to its scheduler instance ID. */
+    public static final String SCHEDULER_PROPERTY = "cellar.scheduler.instance";
 
     private ExecutionOwner() {
     }
@@ -24,6 +28,17 @@ final class ExecutionOwner {
         ctx.putString(HOST, owner.host());
         ctx.putLong(PID, owner.pid());
         ctx.putLong(PROCESS_START, owner.processStart());
+        String scheduler = System.getProperty(SCHEDULER_PROPERTY);
+        if (scheduler != null) {
+            ctx.putString(SCHEDULER, scheduler);
+        } else {
+            ctx.remove(SCHEDULER);
+        }
+    }
+
+    /** The scheduler instance that ran the execution, if a {@code cellar serve} node did. */
+    static Optional<String> schedulerOf(JobExecution execution) {
+        return Optional.ofNullable(execution.getExecutionContext().getString(SCHEDULER, null));
     }
 
     static Optional<ProcessOwner> of(JobExecution execution) {

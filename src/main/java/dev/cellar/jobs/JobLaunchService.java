@@ -70,6 +70,11 @@ public class JobLaunchService {
         }
     }
 
+    /** True when this identity has run (in any state). */
+    public boolean exists(String jobName, JobParameters identity) {
+        return jobRepository.getLastJobExecution(jobName, identity) != null;
+    }
+
     /** Restarts a FAILED or STOPPED execution from its checkpoints ({@code cellar jobs restart}). */
     public JobExecution restart(long executionId) {
         JobExecution execution = execution(executionId);
@@ -135,6 +140,49 @@ public class JobLaunchService {
             }
         }
         return recovered;
+    }
+
+    /**
+     * Marks FAILED the running executions of {@code jobName} for {@code server} that a
+     * {@code cellar serve} node launched and that node is known dead ({@code isDead} says so: in a
+     * cluster, the scheduler instances that stopped checking in). They can then be restarted.
+     */
+    public List<JobExecution> recoverExecutionsOfDeadSchedulers(String jobName, String server, java.util.function.Predicate<String> isDead) {
+        List<JobExecution> recovered = new ArrayList<>();
+        for (JobExecution e : jobRepository.findRunningJobExecutions(jobName)) {
+            String scheduler = ExecutionOwner.schedulerOf(e).orElse(null);
+            if (scheduler == null || !server.equals(e.getJobParameters().getString(JobHistory.SERVER_PARAMETER)) || !isDead.test(scheduler)) {
+                continue;
+            }
+            log.warn("Execution {} of {} was left {} by scheduler node {}, which stopped checking in; marking it FAILED so it can be restarted",
+                    e.getId(), jobName, e.getStatus(), scheduler);
+            recovered.add(jobOperator.recover(e));
+        }
+        return recovered;
+    }
+
+    /**
+     * Asks every execution this process runs to stop at its next checkpoint (graceful shutdown of
+     * {@code cellar serve}); returns their IDs. Their executions end STOPPED and restartable.
+     */
+    public List<Long> stopExecutionsOfThisProcess() {
+        long pid = ProcessHandle.current().pid();
+        List<Long> stopped = new ArrayList<>();
+        for (String name : jobRepository.getJobNames()) {
+            for (JobExecution e : jobRepository.findRunningJobExecutions(name)) {
+                if (ExecutionOwner.of(e).map(o -> o.pid() == pid && o.host().equals(dev.cellar.repository.ProcessOwner.localHost())).orElse(false)) {
+                    try {
+                        jobOperator.stop(e);
+                        stopped.add(e.getId());
+                    } catch (JobExecutionNotRunningException ignored) {
+                        // it ended meanwhile
+                    } catch (Exception ex) {
+                        log.warn("Cannot stop execution {}: {}", e.getId(), ex.getMessage());
+                    }
+                }
+            }
+        }
+        return stopped;
     }
 
     private JobExecution recoverIfOrphaned(JobExecution execution) {

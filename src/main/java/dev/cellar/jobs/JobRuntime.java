@@ -2,6 +2,7 @@ package dev.cellar.jobs;
 
 import dev.cellar.config.CellarSettings;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
@@ -24,6 +25,19 @@ public final class JobRuntime implements AutoCloseable {
     }
 
     public static JobRuntime start(CellarSettings settings) {
+        return start(settings, Extension.NONE);
+    }
+
+    /**
+     * What {@code cellar serve} adds to the job context: more configuration classes (the scheduler,
+     * the web page), a web server, its properties, and objects registered as beans before the
+     * context starts (the facade the scheduler calls).
+     */
+    public record Extension(List<Class<?>> sources, boolean web, Map<String, Object> properties, Map<String, Object> singletons) {
+        public static final Extension NONE = new Extension(List.of(), false, Map.of(), Map.of());
+    }
+
+    public static JobRuntime start(CellarSettings settings, Extension extension) {
         try {
             Files.createDirectories(settings.home());
         } catch (java.io.IOException e) {
@@ -34,17 +48,29 @@ public final class JobRuntime implements AutoCloseable {
         if (System.getProperty(LOGGING_SYSTEM) == null) {
             System.setProperty(LOGGING_SYSTEM, "none");
         }
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(CellarJobsApplication.class)
-                .web(WebApplicationType.NONE)
+        Map<String, Object> properties = new java.util.HashMap<>(Map.of(
+                "spring.batch.job.enabled", "false",
+                "spring.batch.jdbc.initialize-schema", "never",
+                "spring.main.allow-bean-definition-overriding", "false",
+                "spring.jmx.enabled", "false"));
+        if (!extension.web()) {
+            // Verbs other than serve do not pay for Actuator's metrics and health beans.
+            properties.put("spring.autoconfigure.exclude", String.join(",", CellarJobsApplication.serveOnlyAutoConfiguration()));
+        }
+        properties.putAll(extension.properties());
+        List<Class<?>> sources = new java.util.ArrayList<>();
+        sources.add(CellarJobsApplication.class);
+        sources.addAll(extension.sources());
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
+                .web(extension.web() ? WebApplicationType.SERVLET : WebApplicationType.NONE)
                 .bannerMode(Banner.Mode.OFF)
                 .logStartupInfo(false)
                 .registerShutdownHook(false)
-                .properties(Map.of(
-                        "spring.batch.job.enabled", "false",
-                        "spring.batch.jdbc.initialize-schema", "never",
-                        "spring.main.allow-bean-definition-overriding", "false",
-                        "spring.jmx.enabled", "false"))
-                .initializers(c -> c.getBeanFactory().registerSingleton("cellarSettings", settings))
+                .properties(properties)
+                .initializers(c -> {
+                    c.getBeanFactory().registerSingleton("cellarSettings", settings);
+                    extension.singletons().forEach(c.getBeanFactory()::registerSingleton);
+                })
                 .run();
         log.debug("Job repository open: {}", settings.catalog().url());
         JobRuntime runtime = new JobRuntime(ctx);

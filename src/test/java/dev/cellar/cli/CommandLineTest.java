@@ -40,14 +40,11 @@ class CommandLineTest {
     }
 
     @Test
-    void aVerbNotBuiltYetSaysSoWithItsOwnExitCode() {
-        CliRun run = CliRun.run(dir, "serve");
-        assertThat(run.exitCode()).isEqualTo(ExitCode.NOT_IMPLEMENTED.code()).isEqualTo(9);
-        assertThat(run.err()).contains("'cellar serve' is not implemented yet (issue #9");
-
-        CliRun json = CliRun.run(dir, "--json", "serve");
-        assertThat(json.exitCode()).isEqualTo(9);
-        assertThat(json.out()).contains("\"kind\" : \"not-implemented\"");
+    void serveRefusesToListenBeyondLoopbackWithoutAuthentication() throws Exception {
+        Path config = Files.writeString(dir.resolve("serve.yaml"), "cellar:\n  serve:\n    listen: 0.0.0.0:7480\n");
+        CliRun run = CliRun.run(dir, "--config", config.toString(), "serve");
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(run.err()).contains("cellar.serve.listen: '0.0.0.0:7480' is not a loopback address and no authentication is set");
     }
 
     @Test

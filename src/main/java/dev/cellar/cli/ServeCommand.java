@@ -1,0 +1,64 @@
+package dev.cellar.cli;
+
+import dev.cellar.api.Cellar;
+import dev.cellar.api.ExitCode;
+import dev.cellar.config.CellarSettings;
+import dev.cellar.schedule.SchedulePlan;
+import dev.cellar.schedule.ServeDaemon;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code cellar serve}: the scheduler daemon, with the job history page, JSON API and metrics. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run the scheduler daemon: Quartz fires each server's schedules (servers.<name>.schedules, defaults from jobs/<name>.yaml)",
+                "and serves the job history page, its JSON API, /actuator/health and /actuator/prometheus on cellar.serve.listen.",
+                "With a PostgreSQL catalog, several nodes share the schedules (clustered Quartz) and each firing runs on one node.",
+                "SIGTERM stops gracefully: running jobs stop at their next checkpoint and stay restartable.",
+                "Exit code 0 after a graceful stop (143 when the JVM reports the signal), 2 for a configuration mistake, 1 when it cannot start."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--no-web", description = "Schedule only: no page, API or metrics endpoint.")
+    boolean noWeb;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        CellarCommand root = CellarCommand.root(spec);
+        Cellar cellar = root.cellar();
+        // Tomcat and Quartz log through java.util.logging: route it to logback like everything else.
+        org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+        org.slf4j.bridge.SLF4JBridgeHandler.install();
+        CellarSettings settings = cellar.settings();
+        ServeDaemon daemon = ServeDaemon.start(cellar, List.of(), !noWeb);
+        Thread hook = new Thread(daemon::shutdown, "cellar-serve-sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
+        SchedulePlan plan = daemon.plan();
+        String url = noWeb ? null : "http://" + settings.serve().listenHost() + ":" + settings.serve().listenPort() + "/";
+        root.output().result(Map.of("node", daemon.node(), "schedules", plan.entries(), "notes", plan.notes(), "page", url == null ? "" : url), out -> {
+            out.println("Scheduler node " + daemon.node() + (settings.catalog().isPostgres() ? " (clustered)" : "") + ", "
+                    + plan.entries().size() + " schedule(s):");
+            for (SchedulePlan.Entry e : plan.entries()) {
+                out.printf("  %-12s %-16s %s%s%n", e.server(), e.job().jobName(), e.cron(), e.isDefault() ? "  (default)" : "");
+            }
+            plan.notes().forEach(n -> out.println("  " + n));
+            if (url != null) {
+                out.println("Job history page: " + url);
+            }
+        });
+        spec.commandLine().getOut().flush();
+        daemon.awaitShutdown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is stopping (SIGTERM): the hook is running
+        }
+        return ExitCode.OK.code();
+    }
+}

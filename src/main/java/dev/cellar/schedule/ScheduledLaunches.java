@@ -1,0 +1,116 @@
+package dev.cellar.schedule;
+
+import dev.cellar.api.Cellar;
+import dev.cellar.api.CellarException;
+import dev.cellar.api.ExitCode;
+import dev.cellar.jobs.ExecutionDetail;
+import dev.cellar.jobs.ExecutionSummary;
+import dev.cellar.jobs.JobHistory;
+import dev.cellar.jobs.JobLaunchService;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * What a firing does: recover the executions its job left behind on a dead node, then launch the
+ * job through the {@link Cellar} facade with the business key (the server, and the scheduled fire
+ * time for backups and sweeps), exactly as the CLI would. A refused launch (busy, already done) is
+ * logged and is not an error of the scheduler.
+ */
+@Component
+public class ScheduledLaunches {
+
+    private static final Logger log = LoggerFactory.getLogger(ScheduledLaunches.class);
+
+    /** One firing: which job, for which server, for which scheduled time; whether Quartz re-delivers it after a node died. */
+    public record Firing(String server, ScheduledJob job, Instant scheduledFireTime, boolean recovering, boolean restartOnly) {
+    }
+
+    /** How a firing ended, one line in the log (and in the tests' view of which node ran what). */
+    public record Outcome(Firing firing, String status, Long execution, String detail) {
+    }
+
+    private final Cellar cellar;
+    private final JobLaunchService launcher;
+    private final JdbcTemplate catalog;
+    private final boolean clustered;
+
+    public ScheduledLaunches(Cellar cellar, JobLaunchService launcher, DataSource catalogDataSource, dev.cellar.config.CellarSettings settings) {
+        this.cellar = cellar;
+        this.launcher = launcher;
+        this.catalog = new JdbcTemplate(catalogDataSource);
+        this.clustered = settings.catalog().isPostgres();
+    }
+
+    public Outcome fire(Firing firing) {
+        Outcome outcome;
+        try {
+            recoverLeftovers(firing);
+            outcome = launch(firing);
+        } catch (CellarException e) {
+            String status = e.exitCode() == ExitCode.BUSY ? "BUSY" : e.exitCode() == ExitCode.REFUSED ? "REFUSED" : "FAILED";
+            outcome = new Outcome(firing, status, null, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("Scheduled {} of {} failed", firing.job().jobName(), firing.server(), e);
+            outcome = new Outcome(firing, "FAILED", null, e.toString());
+        }
+        String line = "Fired " + firing.job().jobName() + " for " + firing.server() + " scheduled " + firing.scheduledFireTime()
+                + (firing.recovering() ? " (recovered from a dead node)" : "") + (firing.restartOnly() ? " (start-up restart)" : "")
+                + " on node " + SchedulerInstance.id() + ": " + outcome.status()
+                + (outcome.execution() == null ? "" : " execution " + outcome.execution())
+                + (outcome.detail() == null || outcome.detail().isEmpty() ? "" : " - " + outcome.detail());
+        if (outcome.status().equals("COMPLETED") || outcome.status().equals("NOTHING")) {
+            log.info(line);
+        } else {
+            log.warn(line);
+        }
+        return outcome;
+    }
+
+    private void recoverLeftovers(Firing firing) {
+        launcher.recoverOrphans(); // executions of this host's dead processes
+        if (clustered) {
+            Set<String> live = liveSchedulers();
+            launcher.recoverExecutionsOfDeadSchedulers(firing.job().jobName(), firing.server(), id -> !live.contains(id));
+        }
+    }
+
+    /** The nodes that check in to the cluster (Quartz removes a node's row once it is found dead). */
+    private Set<String> liveSchedulers() {
+        return new HashSet<>(catalog.queryForList("SELECT INSTANCE_NAME FROM QRTZ_SCHEDULER_STATE WHERE SCHED_NAME = ?", String.class,
+                SchedulerConfiguration.SCHEDULER_NAME));
+    }
+
+    private Outcome launch(Firing f) {
+        if (f.restartOnly()) {
+            List<ExecutionSummary> last = cellar.jobs().history().list(new JobHistory.Filter(f.server(), f.job().jobName(), null, null, 1));
+            if (last.isEmpty() || !(last.get(0).status().equals("FAILED") || last.get(0).status().equals("STOPPED"))) {
+                return new Outcome(f, "NOTHING", null, "nothing to restart");
+            }
+        }
+        ExecutionDetail detail;
+        switch (f.job()) {
+            case BASE_BACKUP:
+                detail = cellar.scheduledBackup(f.server(), f.scheduledFireTime()).execution();
+                break;
+            case WAL_SWEEP:
+                detail = cellar.archiveWal(f.server(), f.scheduledFireTime());
+                break;
+            case VERIFY_RESTORE:
+                detail = cellar.verify(f.server(), null, false).execution();
+                break;
+            case RETENTION_PRUNE:
+                detail = cellar.prune(f.server(), false).execution();
+                break;
+            default:
+                throw new IllegalStateException("no launch for " + f.job());
+        }
+        return new Outcome(f, detail.execution().status(), detail.execution().id(), detail.execution().exitMessage());
+    }
+}
