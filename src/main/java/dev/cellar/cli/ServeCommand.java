@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
                 "and serves the job history page, its JSON API, /actuator/health and /actuator/prometheus on cellar.serve.listen.",
                 "With a PostgreSQL catalog, several nodes share the schedules (clustered Quartz) and each firing runs on one node.",
                 "SIGTERM stops gracefully: running jobs stop at their next checkpoint and stay restartable.",
-                "Exit code 0 after a graceful stop (143 when the JVM reports the signal), 2 for a configuration mistake, 1 when it cannot start."})
+                "Exit code 0 after a graceful stop (SIGTERM or SIGINT), 2 for a configuration mistake, 1 when it cannot start."})
 final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--no-web", description = "Schedule only: no page, API or metrics endpoint.")
@@ -37,8 +37,12 @@ final class ServeCommand implements Callable<Integer> {
         org.slf4j.bridge.SLF4JBridgeHandler.install();
         CellarSettings settings = cellar.settings();
         ServeDaemon daemon = ServeDaemon.start(cellar, List.of(), !noWeb);
-        Thread hook = new Thread(daemon::shutdown, "cellar-serve-sigterm");
-        Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM and SIGINT stop gracefully before the JVM begins to exit: in a shutdown hook it
+        // would be too late, as H2 closes an embedded catalog in its own hook (and AUTO_SERVER
+        // does not allow turning that off), so stopped executions could not be recorded.
+        for (String name : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> new Thread(daemon::shutdown, "cellar-serve-" + name).start());
+        }
         SchedulePlan plan = daemon.plan();
         String url = noWeb ? null : "http://" + settings.serve().listenHost() + ":" + settings.serve().listenPort() + "/";
         root.output().result(Map.of("node", daemon.node(), "schedules", plan.entries(), "notes", plan.notes(), "page", url == null ? "" : url), out -> {
@@ -54,11 +58,6 @@ final class ServeCommand implements Callable<Integer> {
         });
         spec.commandLine().getOut().flush();
         daemon.awaitShutdown();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the JVM is stopping (SIGTERM): the hook is running
-        }
         return ExitCode.OK.code();
     }
 }

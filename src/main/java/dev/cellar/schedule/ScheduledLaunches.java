@@ -40,6 +40,15 @@ public class ScheduledLaunches {
     private final JobLaunchService launcher;
     private final JdbcTemplate catalog;
     private final boolean clustered;
+    /**
+     * Per server: a prune (which takes the repository's {@code all} lock) runs alone; backups,
+     * sweeps and verifications (locks {@code backup}, {@code archive} and {@code restore-*},
+     * compatible with each other) run beside each other. Firings
+     * of this node wait here instead of failing on the repository lock; the lock still guards
+     * against other processes and nodes.
+     */
+    private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.locks.ReadWriteLock> serverLocks =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public ScheduledLaunches(Cellar cellar, JobLaunchService launcher, DataSource catalogDataSource, dev.cellar.config.CellarSettings settings) {
         this.cellar = cellar;
@@ -50,6 +59,10 @@ public class ScheduledLaunches {
 
     public Outcome fire(Firing firing) {
         Outcome outcome;
+        java.util.concurrent.locks.ReadWriteLock rw = serverLocks.computeIfAbsent(firing.server(),
+                s -> new java.util.concurrent.locks.ReentrantReadWriteLock(true));
+        java.util.concurrent.locks.Lock lock = firing.job() == ScheduledJob.RETENTION_PRUNE ? rw.writeLock() : rw.readLock();
+        lock.lock();
         try {
             recoverLeftovers(firing);
             outcome = launch(firing);
@@ -59,6 +72,8 @@ public class ScheduledLaunches {
         } catch (RuntimeException e) {
             log.error("Scheduled {} of {} failed", firing.job().jobName(), firing.server(), e);
             outcome = new Outcome(firing, "FAILED", null, e.toString());
+        } finally {
+            lock.unlock();
         }
         String line = "Fired " + firing.job().jobName() + " for " + firing.server() + " scheduled " + firing.scheduledFireTime()
                 + (firing.recovering() ? " (recovered from a dead node)" : "") + (firing.restartOnly() ? " (start-up restart)" : "")

@@ -60,6 +60,15 @@ class JobDescriptorsTest {
                 ((Map<String, List<String>>) d.get("checkpoint-keys")).values().forEach(documentedKeys::addAll);
                 assertThat(documentedKeys).as(name + " checkpoint keys").isEqualTo(checkpointKeys(CONFIGS.get(name), name, steps));
                 assertThat(d).containsKeys("identity", "lock", "default-schedule", "restart");
+                var scheduled = dev.cellar.schedule.ScheduledJob.byName(name);
+                if (scheduled.isPresent()) {
+                    assertThat(d.get("default-schedule")).as(name + " default schedule").isEqualTo(scheduled.get().defaultSchedule());
+                    assertThat(d.get("misfire")).as(name + " misfire policy").isEqualTo(scheduled.get().misfire().name().toLowerCase().replace('_', '-'));
+                    assertThat(d.get("restart-at-start-up")).as(name + " restart at start-up").isEqualTo(scheduled.get().restartAtStartUp());
+                    assertThat(dev.cellar.config.SettingsLoader.SCHEDULED_JOBS).contains(name);
+                } else {
+                    assertThat(d.get("default-schedule")).as(name + " is not scheduled").isEqualTo("none");
+                }
             }
         }
     }

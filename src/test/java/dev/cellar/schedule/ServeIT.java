@@ -1,0 +1,188 @@
+package dev.cellar.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cellar.testing.CatalogRows;
+import dev.cellar.testing.PostgresCluster;
+import dev.cellar.testing.PostgresClusterExtension;
+import dev.cellar.testing.ServeProcess;
+import dev.cellar.testing.TestConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code cellar serve} as operators run it (the built distribution, its own process, H2 catalog):
+ * schedules fire on time, one firing of a server's job at a time, misfires as documented, and
+ * SIGTERM stops a sweep at a checkpoint, restartable.
+ */
+@ExtendWith(PostgresClusterExtension.class)
+class ServeIT {
+
+    @TempDir
+    Path dir;
+
+    private Path config(PostgresCluster pg, String serverExtra, String serve) throws Exception {
+        Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+        Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+        Files.writeString(config, Files.readString(config) + serverExtra.indent(6) + "  serve:\n" + serve.indent(4));
+        return config;
+    }
+
+    private static boolean onGrid(String scheduled, int everySeconds) {
+        Instant t = Instant.parse(scheduled);
+        return t.getNano() == 0 && t.atZone(ZoneId.systemDefault()).getSecond() % everySeconds == 0;
+    }
+
+    @Test
+    void firingsComeOnTimeAndTwoFiringsOfAServersJobNeverOverlap(PostgresCluster pg) throws Exception {
+        // A verification takes several seconds (restore, start, check, stop), longer than its 2-second schedule: firings pile up.
+        Path config = config(pg, """
+                schedules:
+                  base-backup: "off"
+                  wal-sweep: "off"
+                  verify-restore: "*/2 * * * * ?"
+                """, "misfire-threshold: 1 SECONDS\n");
+        // The scratch space must be reachable by the OS user the temporary server runs as.
+        Path home = PostgresCluster.newBase();
+        Files.writeString(config, Files.readString(config).replace("home: " + dir.resolve("home"), "home: " + home));
+        try {
+            verifyFiringsComeOnTimeAndNeverOverlap(config, home);
+        } finally {
+            dev.cellar.testing.OsProcess.deleteTree(home);
+        }
+    }
+
+    private void verifyFiringsComeOnTimeAndNeverOverlap(Path config, Path home) throws Exception {
+        assertThat(dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main").exitCode()).isZero();
+        dev.cellar.testing.CliRun backup = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "backup", "main", "--wait");
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+        assertThat(dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main").exitCode()).isZero();
+        CatalogRows catalog = CatalogRows.h2(home);
+        try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve.log"))) {
+            serve.await(Duration.ofSeconds(120), () -> catalog.executions("verify-restore").stream().filter(e -> e.status().equals("COMPLETED")).count() >= 3);
+            assertThat(serve.sigterm()).as(serve.log()).isIn(0, 143);
+
+            List<CatalogRows.Execution> runs = catalog.executions("verify-restore");
+            assertThat(runs).as(serve.log()).allSatisfy(e -> assertThat(e.status()).isIn("COMPLETED", "STOPPED"));
+            assertThat(runs.stream().filter(e -> e.status().equals("STOPPED")).count()).as("only the one SIGTERM interrupted").isLessThanOrEqualTo(1);
+            for (int i = 1; i < runs.size(); i++) {
+                assertThat(runs.get(i).start()).as("a firing starts after the previous one ended\n" + serve.log())
+                        .isAfterOrEqualTo(runs.get(i - 1).end());
+            }
+            assertThat(Duration.between(runs.get(0).start(), runs.get(0).end())).as("the firings did overlap in time").isGreaterThan(Duration.ofSeconds(2));
+            // On time: the first firing is on the 2-second grid and its execution started within 2 s of it.
+            ServeProcess.Firing first = serve.firings().get(0);
+            assertThat(onGrid(first.scheduled(), 2)).as(first.toString()).isTrue();
+            LocalDateTime scheduledLocal = LocalDateTime.ofInstant(Instant.parse(first.scheduled()), ZoneId.systemDefault());
+            assertThat(Duration.between(scheduledLocal, runs.get(0).start()).abs()).isLessThan(Duration.ofSeconds(2));
+            assertThat(serve.log()).doesNotContain("BUSY").doesNotContain(" ERROR ");
+        }
+    }
+
+    @Test
+    void missedSweepsCoalesceIntoOneAndAMissedPruneWaitsForItsNextFiring(PostgresCluster pg) throws Exception {
+        Path config = config(pg, """
+                retention: REDUNDANCY 5
+                schedules:
+                  base-backup: "off"
+                  wal-sweep: "*/2 * * * * ?"
+                  verify-restore: "off"
+                  retention-prune: "*/2 * * * * ?"
+                """, "misfire-threshold: 1 SECONDS\n");
+        Path log1 = dir.resolve("serve-1.log");
+        try (ServeProcess serve = ServeProcess.start(config, log1)) {
+            serve.await(Duration.ofSeconds(60), () ->
+                    serve.firings().stream().filter(f -> f.job().equals("wal-sweep") && f.status().equals("COMPLETED")).count() >= 1
+                            && serve.firings().stream().filter(f -> f.job().equals("retention-prune") && f.status().equals("COMPLETED")).count() >= 1);
+            serve.sigterm();
+        }
+        Instant down = Instant.now();
+        Thread.sleep(7_000); // three or four firings of each missed, each later than the threshold
+        Instant up = Instant.now();
+        Path log2 = dir.resolve("serve-2.log");
+        try (ServeProcess serve = ServeProcess.start(config, log2)) {
+            Thread.sleep(4_000);
+            serve.sigterm();
+            List<ServeProcess.Firing> after = serve.firings();
+            List<ServeProcess.Firing> sweeps = after.stream().filter(f -> f.job().equals("wal-sweep") && f.note().isEmpty()).toList();
+            List<ServeProcess.Firing> prunes = after.stream().filter(f -> f.job().equals("retention-prune") && f.note().isEmpty()).toList();
+            // Missed sweeps: one run, at once (its fire time is the moment it was fired, off the 2-second grid).
+            assertThat(sweeps.stream().filter(f -> !onGrid(f.scheduled(), 2)).count()).as(serve.log()).isEqualTo(1);
+            // Missed prunes: none run; the next one runs on the grid.
+            assertThat(prunes).as(serve.log()).allSatisfy(f -> assertThat(onGrid(f.scheduled(), 2)).isTrue());
+            assertThat(prunes).as(serve.log()).isNotEmpty();
+            // No firing of the downtime was delivered one by one.
+            assertThat(Stream.concat(sweeps.stream(), prunes.stream()).filter(f -> onGrid(f.scheduled(), 2))
+                    .map(f -> Instant.parse(f.scheduled())).filter(t -> t.isBefore(up.minusSeconds(1)) && t.isAfter(down)))
+                    .as(serve.log()).isEmpty();
+            assertThat(after).as(serve.log()).allSatisfy(f -> assertThat(f.status()).isIn("COMPLETED", "NOTHING"));
+        }
+    }
+
+    @Test
+    void sigtermStopsASweepAtACheckpointAndTheNextStartFinishesIt(PostgresCluster pg) throws Exception {
+        Path config = config(pg, """
+                schedules:
+                  base-backup: "off"
+                  wal-sweep: "*/2 * * * * ?"
+                  verify-restore: "off"
+                """, "misfire-threshold: 1 SECONDS\n");
+        // About 40 segments of real, poorly compressible WAL waiting in the spool.
+        pg.execute("CREATE TABLE sigterm_wal AS SELECT g, md5(g::text) || md5((g * 7)::text) AS a FROM generate_series(1, 4500000) g",
+                "SELECT pg_switch_wal()");
+        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> spooled(pg.spool()) >= 24);
+        Thread.sleep(500);
+        CatalogRows catalog = CatalogRows.h2(dir.resolve("home"));
+        long stoppedId;
+        try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve-1.log"))) {
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> storedSegments(dir.resolve("repo")) >= 10);
+            assertThat(serve.sigterm()).isIn(0, 143);
+            List<CatalogRows.Execution> sweeps = catalog.executions("wal-sweep");
+            CatalogRows.Execution last = sweeps.get(sweeps.size() - 1);
+            assertThat(last.status()).as(serve.log()).isEqualTo("STOPPED");
+            stoppedId = last.id();
+            assertThat(spooled(pg.spool())).as("the stop came mid-sweep").isGreaterThan(0);
+            assertThat(serve.log()).contains("Asked execution(s) [" + stoppedId + "] to stop");
+        }
+        try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve-2.log"))) {
+            serve.await(Duration.ofSeconds(60), () ->
+                    serve.firings().stream().anyMatch(f -> f.note().contains("start-up restart") && !f.status().equals("NOTHING")));
+            ServeProcess.Firing restart = serve.firings().stream().filter(f -> f.note().contains("start-up restart")).findFirst().orElseThrow();
+            assertThat(restart.status()).as(serve.log()).isEqualTo("COMPLETED");
+            serve.sigterm();
+            CatalogRows.Execution stopped = catalog.executions("wal-sweep").stream().filter(e -> e.id() == stoppedId).findFirst().orElseThrow();
+            CatalogRows.Execution restarted = catalog.executions("wal-sweep").stream().filter(e -> e.id() == restart.execution()).findFirst().orElseThrow();
+            assertThat(restarted.instance()).as("the same run, restarted from its checkpoint").isEqualTo(stopped.instance());
+            assertThat(restarted.status()).isEqualTo("COMPLETED");
+        }
+        assertThat(spooled(pg.spool())).as("everything spooled before the stop is archived").isLessThan(3);
+    }
+
+    private static long spooled(Path spool) throws Exception {
+        try (Stream<Path> s = Files.list(spool)) {
+            return s.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count();
+        }
+    }
+
+    private static long storedSegments(Path repo) throws Exception {
+        Path wal = repo.resolve("main/wal");
+        if (!Files.exists(wal)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(wal)) {
+            return s.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}\\..*")).count();
+        }
+    }
+}
