@@ -32,7 +32,11 @@ public class SchedulerConfiguration {
         SpringBeanJobFactory jobFactory = new SpringBeanJobFactory();
         jobFactory.setApplicationContext(context);
         factory.setJobFactory(jobFactory);
-        factory.setQuartzProperties(quartzProperties(settings, SchedulerInstance.id()));
+        // Clustered, each node has its own ID (host:pid:start). Alone on an H2 catalog (ServeDaemon
+        // allows one serve per catalog), the ID is stable, so the next start re-delivers the firings
+        // a killed serve had in hand (Quartz recovers only its own instance's firings).
+        factory.setQuartzProperties(quartzProperties(settings,
+                settings.catalog().isPostgres() ? SchedulerInstance.id() : "single:" + dev.cellar.repository.ProcessOwner.localHost()));
         factory.setAutoStartup(false);
         factory.setWaitForJobsToCompleteOnShutdown(true);
         return factory;

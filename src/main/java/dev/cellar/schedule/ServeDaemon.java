@@ -52,7 +52,10 @@ public final class ServeDaemon implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
-    private ServeDaemon(Cellar cellar, JobRuntime runtime, Scheduler scheduler, SchedulePlan plan) {
+    private final SingleServeLock single;
+
+    private ServeDaemon(Cellar cellar, JobRuntime runtime, Scheduler scheduler, SchedulePlan plan, SingleServeLock single) {
+        this.single = single;
         this.cellar = cellar;
         this.settings = cellar.settings();
         this.runtime = runtime;
@@ -66,6 +69,7 @@ public final class ServeDaemon implements AutoCloseable {
      */
     public static ServeDaemon start(Cellar cellar, List<Class<?>> extraSources, boolean web) {
         CellarSettings settings = cellar.settings();
+        SingleServeLock single = settings.catalog().isPostgres() ? null : SingleServeLock.acquire(settings.home());
         System.setProperty(ExecutionOwner.SCHEDULER_PROPERTY, SchedulerInstance.id());
         List<Class<?>> sources = new ArrayList<>();
         sources.add(SchedulerConfiguration.class);
@@ -76,19 +80,30 @@ public final class ServeDaemon implements AutoCloseable {
         properties.put("server.port", Integer.toString(settings.serve().listenPort()));
         properties.put("management.endpoints.web.exposure.include", "health,prometheus,info");
         properties.put("management.endpoint.health.show-details", "always");
-        JobRuntime runtime = cellar.startJobs(new JobRuntime.Extension(sources, web, properties, Map.of()));
+        JobRuntime runtime;
+        try {
+            runtime = cellar.startJobs(new JobRuntime.Extension(sources, web, properties, Map.of()));
+        } catch (RuntimeException e) {
+            if (single != null) {
+                single.close();
+            }
+            throw e;
+        }
         try {
             Scheduler scheduler = runtime.bean(Scheduler.class);
             SchedulePlan plan = SchedulePlan.of(settings);
-            ServeDaemon daemon = new ServeDaemon(cellar, runtime, scheduler, plan);
+            ServeDaemon daemon = new ServeDaemon(cellar, runtime, scheduler, plan, single);
             daemon.install();
             scheduler.start();
             daemon.restartInterrupted();
             log.info("Serving {} schedule(s) as scheduler node {}{}", plan.entries().size(), SchedulerInstance.id(),
                     settings.catalog().isPostgres() ? " (clustered on the PostgreSQL catalog)" : "");
             return daemon;
-        } catch (SchedulerException | RuntimeException e) {
+        } catch (SchedulerException | java.text.ParseException | RuntimeException e) {
             cellar.close();
+            if (single != null) {
+                single.close();
+            }
             throw new CellarException(ExitCode.FAILED, "cannot start the scheduler: " + e.getMessage(), e);
         }
     }
@@ -112,7 +127,7 @@ public final class ServeDaemon implements AutoCloseable {
      * a firing missed while nothing ran is seen as a misfire; changed ones are replaced; schedules
      * no longer configured are removed.
      */
-    private void install() throws SchedulerException {
+    private void install() throws SchedulerException, java.text.ParseException {
         Set<JobKey> wanted = new HashSet<>();
         for (SchedulePlan.Entry e : plan.entries()) {
             JobKey key = jobKey(e.server(), e.job());
@@ -134,6 +149,12 @@ public final class ServeDaemon implements AutoCloseable {
             if (existing instanceof CronTrigger ct && ct.getCronExpression().equals(e.cron())
                     && ct.getMisfireInstruction() == misfireInstruction(e.job()) && scheduler.checkExists(key)) {
                 scheduler.addJob(detail, true, true); // the trigger (and its next fire time) stays as stored
+                continue;
+            }
+            if (existing == null && new org.quartz.CronExpression(e.cron()).getNextValidTimeAfter(new java.util.Date()) == null) {
+                // e.g. a one-off "0 0 3 1 12 ? 2026" that has passed: keep the job (a firing in hand can still be recovered), no trigger
+                scheduler.addJob(detail, true);
+                log.info("{} for {} at \"{}\" will not fire again", e.job().jobName(), e.server(), e.cron());
                 continue;
             }
             Trigger trigger = TriggerBuilder.newTrigger().withIdentity(triggerKey).forJob(key).withSchedule(cron).build();
@@ -213,6 +234,9 @@ public final class ServeDaemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             cellar.close();
+            if (single != null) {
+                single.close();
+            }
             stopped.countDown();
             log.info("Stopped");
         }

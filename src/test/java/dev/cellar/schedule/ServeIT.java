@@ -170,6 +170,37 @@ class ServeIT {
         assertThat(spooled(pg.spool())).as("everything spooled before the stop is archived").isLessThan(3);
     }
 
+    @Test
+    void aBackupLeftRunningByAKilledServeIsRestartedByItsNextFiringAndASecondServeOnTheCatalogIsRefused(PostgresCluster pg) throws Exception {
+        // A backup every 20 seconds that takes several (bwlimit): kill -9 serve in the middle of one.
+        Path config = config(pg, """
+                bwlimit: 160K
+                schedules:
+                  base-backup: "0/20 * * * * ?"
+                  wal-sweep: "off"
+                  verify-restore: "off"
+                """, "misfire-threshold: 1 SECONDS\n");
+        assertThat(dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main").exitCode()).isZero();
+        CatalogRows catalog = CatalogRows.h2(dir.resolve("home"));
+        try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve-1.log"))) {
+            dev.cellar.testing.CliRun second = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "serve", "--no-web");
+            assertThat(second.exitCode()).as(second.toString()).isEqualTo(5);
+            assertThat(second.err()).contains("another cellar serve (pid " + serve.pid());
+            serve.await(Duration.ofSeconds(60), () -> serve.log().contains("copy-files"));
+            serve.kill9();
+        }
+        try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve-2.log"))) {
+            assertThat(serve.log()).contains("was left STARTED by a process that no longer runs; marking it FAILED");
+            serve.await(Duration.ofSeconds(90), () -> serve.firings().stream().anyMatch(f -> f.job().equals("base-backup")));
+            ServeProcess.Firing next = serve.firings().stream().filter(f -> f.job().equals("base-backup")).findFirst().orElseThrow();
+            assertThat(next.status()).as(serve.log()).isEqualTo("COMPLETED");
+            serve.sigterm();
+            List<CatalogRows.Execution> backups = catalog.executions("base-backup");
+            assertThat(backups).extracting(CatalogRows.Execution::status).as(serve.log()).startsWith("FAILED", "COMPLETED");
+            assertThat(backups.get(1).instance()).as("the same backup, restarted").isEqualTo(backups.get(0).instance());
+        }
+    }
+
     private static long spooled(Path spool) throws Exception {
         try (Stream<Path> s = Files.list(spool)) {
             return s.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).count();
