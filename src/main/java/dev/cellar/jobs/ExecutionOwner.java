@@ -19,7 +19,7 @@ public final class ExecutionOwner {
     /** The Quartz scheduler instance ({@code cellar serve} node) that launched the execution, when one did. */
     static final String SCHEDULER = "cellar.owner.scheduler";
     /** System property {@code cellar serve} sets to its scheduler instance ID. */
-    public static final String SCHEDULER_PROPERTY = "cellar.scheduler.instance";
+    public static final String SCHEDULER_PROPERTY = ProcessOwner.NODE_PROPERTY;
 
     private ExecutionOwner() {
     }

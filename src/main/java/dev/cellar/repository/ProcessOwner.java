@@ -11,12 +11,25 @@ import java.util.Optional;
  */
 public record ProcessOwner(String host, long pid, long processStart) {
 
+    /**
+     * System property: the host name Cellar records for its locks and job executions, instead of
+     * the machine's (a container whose host name changes at every start; set it through
+     * {@code CELLAR_JAVA_OPTS=-Dcellar.host=db-backup-1}).
+     */
+    public static final String HOST_PROPERTY = "cellar.host";
+    /** System property set by {@code cellar serve}: its scheduler node ID, recorded in the locks and executions it takes. */
+    public static final String NODE_PROPERTY = "cellar.scheduler.instance";
+
     public static ProcessOwner current() {
         ProcessHandle self = ProcessHandle.current();
         return new ProcessOwner(localHost(), self.pid(), startOf(self));
     }
 
     public static String localHost() {
+        String configured = System.getProperty(HOST_PROPERTY);
+        if (configured != null && !configured.isBlank()) {
+            return configured.strip();
+        }
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {

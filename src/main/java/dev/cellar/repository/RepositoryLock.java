@@ -14,8 +14,9 @@ import java.util.UUID;
  * A lock in the repository ({@code <server>/locks/<kind>.json}), the last line of defence across
  * processes and hosts: created write-once, so of two takers one fails. It holds the owner's host,
  * pid, process start time and a token. A lock whose owner ran on this host and is gone is stale
- * and is taken over; a lock of another host is respected (an operator removes it when that host
- * is known dead).
+ * and is taken over; so is one a {@code cellar serve} node took that its cluster found dead
+ * ({@link ClusterNodes}); any other lock of another host is respected (an operator removes it when
+ * that host is known dead).
  */
 public final class RepositoryLock implements AutoCloseable {
 
@@ -42,13 +43,18 @@ public final class RepositoryLock implements AutoCloseable {
         String path = RepositoryLayout.locksDir(server) + "/" + kind + ".json";
         String token = UUID.randomUUID().toString();
         ProcessOwner self = ProcessOwner.current();
-        byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode()
+        com.fasterxml.jackson.databind.node.ObjectNode doc = JSON.createObjectNode()
                 .put("host", self.host())
                 .put("pid", self.pid())
                 .put("process-start", self.processStart())
                 .put("time", Instant.now().toString())
                 .put("purpose", purpose)
-                .put("token", token));
+                .put("token", token);
+        String node = System.getProperty(ProcessOwner.NODE_PROPERTY);
+        if (node != null) {
+            doc.put("node", node);
+        }
+        byte[] body = JSON.writeValueAsBytes(doc);
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 storage.write(path, body, Storage.IfExists.FAIL);
@@ -97,7 +103,8 @@ public final class RepositoryLock implements AutoCloseable {
     }
 
     static boolean isStale(JsonNode owner) {
-        return new ProcessOwner(owner.path("host").asText(), owner.path("pid").asLong(), owner.path("process-start").asLong()).isDeadLocalProcess();
+        return new ProcessOwner(owner.path("host").asText(), owner.path("pid").asLong(), owner.path("process-start").asLong()).isDeadLocalProcess()
+                || ClusterNodes.isDead(owner.path("node").asText(null));
     }
 
     /** Releases the lock if it is still ours. */

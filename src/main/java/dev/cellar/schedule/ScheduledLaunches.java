@@ -8,13 +8,10 @@ import dev.cellar.jobs.ExecutionSummary;
 import dev.cellar.jobs.JobHistory;
 import dev.cellar.jobs.JobLaunchService;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -38,7 +35,7 @@ public class ScheduledLaunches {
 
     private final Cellar cellar;
     private final JobLaunchService launcher;
-    private final JdbcTemplate catalog;
+    private final ClusterState cluster;
     private final boolean clustered;
     /**
      * Per server: a prune (which takes the repository's {@code all} lock) runs alone; backups,
@@ -50,10 +47,10 @@ public class ScheduledLaunches {
     private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.locks.ReadWriteLock> serverLocks =
             new java.util.concurrent.ConcurrentHashMap<>();
 
-    public ScheduledLaunches(Cellar cellar, JobLaunchService launcher, DataSource catalogDataSource, dev.cellar.config.CellarSettings settings) {
+    public ScheduledLaunches(Cellar cellar, JobLaunchService launcher, ClusterState cluster, dev.cellar.config.CellarSettings settings) {
         this.cellar = cellar;
         this.launcher = launcher;
-        this.catalog = new JdbcTemplate(catalogDataSource);
+        this.cluster = cluster;
         this.clustered = settings.catalog().isPostgres();
     }
 
@@ -91,15 +88,10 @@ public class ScheduledLaunches {
     private void recoverLeftovers(Firing firing) {
         launcher.recoverOrphans(); // executions of this host's dead processes
         if (clustered) {
-            Set<String> live = liveSchedulers();
-            launcher.recoverExecutionsOfDeadSchedulers(firing.job().jobName(), firing.server(), id -> !live.contains(id));
+            Set<String> live = cluster.liveNodes();
+            launcher.recoverExecutionsOfDeadSchedulers(firing.job().jobName(), firing.server(),
+                    id -> !id.equals(SchedulerInstance.id()) && !live.contains(id));
         }
-    }
-
-    /** The nodes that check in to the cluster (Quartz removes a node's row once it is found dead). */
-    private Set<String> liveSchedulers() {
-        return new HashSet<>(catalog.queryForList("SELECT INSTANCE_NAME FROM QRTZ_SCHEDULER_STATE WHERE SCHED_NAME = ?", String.class,
-                SchedulerConfiguration.SCHEDULER_NAME));
     }
 
     private Outcome launch(Firing f) {

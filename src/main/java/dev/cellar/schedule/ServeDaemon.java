@@ -74,6 +74,7 @@ public final class ServeDaemon implements AutoCloseable {
         List<Class<?>> sources = new ArrayList<>();
         sources.add(SchedulerConfiguration.class);
         sources.add(ScheduledLaunches.class);
+        sources.add(ClusterState.class);
         sources.addAll(extraSources);
         Map<String, Object> properties = new HashMap<>();
         properties.put("server.address", settings.serve().listenHost());
@@ -91,6 +92,10 @@ public final class ServeDaemon implements AutoCloseable {
         }
         try {
             Scheduler scheduler = runtime.bean(Scheduler.class);
+            if (settings.catalog().isPostgres()) {
+                // Repository locks of nodes the cluster found dead are stale (docs/design.md 5.9).
+                dev.cellar.repository.ClusterNodes.install(runtime.bean(ClusterState.class)::isDead);
+            }
             SchedulePlan plan = SchedulePlan.of(settings);
             ServeDaemon daemon = new ServeDaemon(cellar, runtime, scheduler, plan, single);
             daemon.install();

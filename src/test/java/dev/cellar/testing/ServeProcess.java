@@ -26,8 +26,15 @@ public final class ServeProcess implements AutoCloseable {
 
     /** Starts {@code cellar --config CONFIG serve --no-web} and waits until it serves. */
     public static ServeProcess start(Path config, Path log) throws IOException {
-        Process p = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "serve", "--no-web")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return start(config, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, Path)}, with more environment variables (e.g. {@code CELLAR_JAVA_OPTS=-Dcellar.host=node-a}). */
+    public static ServeProcess start(Path config, Path log, java.util.Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "serve", "--no-web")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        Process p = builder.start();
         ServeProcess serve = new ServeProcess(p, log);
         Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
                 .until(() -> !p.isAlive() || serve.log().contains("Serving "));
