@@ -36,7 +36,7 @@ final class ServeCommand implements Callable<Integer> {
         org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
         org.slf4j.bridge.SLF4JBridgeHandler.install();
         CellarSettings settings = cellar.settings();
-        ServeDaemon daemon = ServeDaemon.start(cellar, List.of(), !noWeb);
+        ServeDaemon daemon = ServeDaemon.start(cellar, noWeb ? List.of() : List.of(dev.cellar.web.WebConfiguration.class), !noWeb);
         // SIGTERM and SIGINT stop gracefully before the JVM begins to exit: in a shutdown hook it
         // would be too late, as H2 closes an embedded catalog in its own hook (and AUTO_SERVER
         // does not allow turning that off), so stopped executions could not be recorded.

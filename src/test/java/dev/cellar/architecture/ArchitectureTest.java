@@ -32,7 +32,16 @@ class ArchitectureTest {
     @Test
     void domainPackagesDoNotDependOnTheAdapters() {
         noClasses().that().resideInAnyPackage(DOMAIN)
-                .should().dependOnClassesThat().resideInAnyPackage("dev.cellar.jobs..", "dev.cellar.schedule..", "dev.cellar.cli..", "dev.cellar.api..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.cellar.jobs..", "dev.cellar.schedule..", "dev.cellar.cli..", "dev.cellar.api..", "dev.cellar.web..")
+                .check(classes);
+    }
+
+    @Test
+    void domainPackagesDoNotUseTheWebStack() {
+        noClasses().that().resideInAnyPackage(DOMAIN)
+                .should().dependOnClassesThat().resideInAnyPackage("org.springframework.web..", "org.springframework.boot..", "jakarta.servlet..",
+                        "io.micrometer..")
+                .because("the page, the API and the metrics (dev.cellar.web) read the domain, not the other way round")
                 .check(classes);
     }
 
