@@ -203,6 +203,7 @@ class SettingsLoaderTest {
         assertThat(s.server("main").schedules()).hasSize(4);
         assertThat(s.server("main").walSpool()).isEqualTo(Path.of("/var/lib/cellar/spool/main"));
         assertThat(s.server("main").lastWalMaximumAge().duration()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.serve()).as("the serve block shows the defaults").isEqualTo(ServeSettings.defaults());
     }
 
     @Test
