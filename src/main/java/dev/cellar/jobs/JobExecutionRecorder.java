@@ -50,6 +50,9 @@ public class JobExecutionRecorder implements JobExecutionListener, BeanPostProce
                 step.getExecutionContext().putString(FAILURE, cause);
                 jobRepository.getObject().updateExecutionContext(step);
                 jobFailure = step.getStepName() + ": " + cause;
+            } else if (step.getExecutionContext().remove(FAILURE) != null) {
+                // a restart carries the failed attempt's context over: that failure is not this step's
+                jobRepository.getObject().updateExecutionContext(step);
             }
         }
         if (jobFailure == null && !jobExecution.getAllFailureExceptions().isEmpty()) {
@@ -58,6 +61,8 @@ public class JobExecutionRecorder implements JobExecutionListener, BeanPostProce
         if (jobFailure != null) {
             jobExecution.getExecutionContext().putString(FAILURE, jobFailure);
             jobRepository.getObject().updateExecutionContext(jobExecution);
+        } else if (jobExecution.getExecutionContext().remove(FAILURE) != null) {
+            jobRepository.getObject().updateExecutionContext(jobExecution); // likewise: the previous execution's failure
         }
     }
 

@@ -106,12 +106,15 @@ class JobRestartTest {
         assertThat(rows.get(1).get("status").asText()).isEqualTo("FAILED");
         assertThat(rows.get(1).get("id").asLong()).isEqualTo(failedId);
         long restartedId = rows.get(0).get("id").asLong();
+        assertThat(rows.get(0).get("exitMessage").asText()).as("the failed attempt's root cause is not the completed one's").isEmpty();
 
         CliRun showRestarted = CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "show", Long.toString(restartedId));
         JsonNode step = new ObjectMapper().readTree(showRestarted.out()).get("steps").get(0);
         assertThat(step.get("readCount").asInt()).isEqualTo(50);
         assertThat(step.get("writeCount").asInt()).isEqualTo(50);
         assertThat(step.get("checkpoint").get(CountingJobConfig.READER + ".read.count").asInt()).isEqualTo(100);
+        assertThat(step.get("exitMessage").asText()).isEmpty();
+        assertThat(step.get("checkpoint").has("cellar.failure")).isFalse();
 
         CliRun text = CliRun.run(dir, "--config", config.toString(), "jobs", "list");
         assertThat(text.out()).contains("test-count").contains("COMPLETED").contains("FAILED").contains("injected fault at item 55");
