@@ -1,35 +1,37 @@
 package dev.cellar.web;
 
 import dev.cellar.jobs.ExecutionDetail;
-import dev.cellar.jobs.ExecutionSummary;
 import dev.cellar.jobs.JobHistory;
 import dev.cellar.jobs.StepSummary;
 import dev.cellar.jobs.backup.BaseBackupJobConfig;
 import dev.cellar.jobs.restore.RestoreJobConfig;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import javax.sql.DataSource;
 
 /**
  * What the metrics read from the job repository, for every process that shares the catalog (the
  * CLI's runs as well as this daemon's): FAILED executions per job and server in the last
  * {@link #FAILURE_WINDOW}, job instances whose latest execution is still FAILED or STOPPED, and the
  * throughput of the last COMPLETED backup and restore per server. Read at most once per
- * {@link #MAX_STALENESS}.
+ * {@link #MAX_STALENESS}, with aggregate queries on Spring Batch's tables (its {@code JobRepository}
+ * API would load every execution one by one).
  */
 public class JobStatistics {
 
     public static final Duration MAX_STALENESS = Duration.ofSeconds(10);
     public static final Duration FAILURE_WINDOW = Duration.ofHours(24);
-    /** How many recent executions of a job are looked at for the unresolved count and the last COMPLETED one. */
-    static final int SCAN = 200;
 
     /** A job and a server: the labels of the per-job metrics. */
     public record Key(String job, String server) {
@@ -40,13 +42,15 @@ public class JobStatistics {
                            Map<String, Double> backupBytesPerSecond, Map<String, Double> restoreBytesPerSecond) {
     }
 
+    private final DataSource catalog;
     private final JobHistory history;
     private final List<String> jobs;
     private final Clock clock;
     private Snapshot snapshot;
     private Instant readAt = Instant.MIN;
 
-    public JobStatistics(JobHistory history, List<String> jobs, Clock clock) {
+    public JobStatistics(DataSource catalog, JobHistory history, List<String> jobs, Clock clock) {
+        this.catalog = catalog;
         this.history = history;
         this.jobs = List.copyOf(jobs);
         this.clock = clock;
@@ -69,34 +73,64 @@ public class JobStatistics {
         snapshot = null;
     }
 
+    /** Executions with their job name and {@code server} parameter (a job without one has a null server). */
+    private static final String EXECUTIONS = "FROM BATCH_JOB_EXECUTION e JOIN BATCH_JOB_INSTANCE i ON i.JOB_INSTANCE_ID = e.JOB_INSTANCE_ID "
+            + "LEFT JOIN BATCH_JOB_EXECUTION_PARAMS p ON p.JOB_EXECUTION_ID = e.JOB_EXECUTION_ID AND p.PARAMETER_NAME = '"
+            + JobHistory.SERVER_PARAMETER + "' ";
+
+    /**
+     * Three aggregate queries on the job repository's tables (the same on H2 and PostgreSQL), however
+     * many executions it holds: a year of minutely sweeps is half a million of them.
+     */
     private Snapshot read(Instant now) {
         LocalDateTime since = LocalDateTime.ofInstant(now.minus(FAILURE_WINDOW), ZoneId.systemDefault());
         Map<Key, Integer> failures = new HashMap<>();
         Map<Key, Integer> unresolved = new HashMap<>();
         Map<String, Double> backup = new HashMap<>();
         Map<String, Double> restore = new HashMap<>();
-        for (String job : jobs) {
-            for (ExecutionSummary e : history.list(new JobHistory.Filter(null, job, "FAILED", since, 10_000))) {
-                failures.merge(new Key(job, e.server()), 1, Integer::sum);
+        try (Connection c = catalog.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT i.JOB_NAME, p.PARAMETER_VALUE, COUNT(*) " + EXECUTIONS
+                    + "WHERE e.STATUS = 'FAILED' AND e.CREATE_TIME >= ? GROUP BY i.JOB_NAME, p.PARAMETER_VALUE")) {
+                ps.setTimestamp(1, Timestamp.valueOf(since));
+                counts(ps, failures);
             }
-            Set<String> seen = new HashSet<>();
-            for (ExecutionSummary e : history.list(new JobHistory.Filter(null, job, null, null, SCAN))) { // newest first
-                if (!seen.add(e.identity())) {
-                    continue; // an older execution of an instance already counted
-                }
-                if (e.status().equals("FAILED") || e.status().equals("STOPPED")) {
-                    unresolved.merge(new Key(job, e.server()), 1, Integer::sum);
-                }
-                if (e.status().equals("COMPLETED") && e.server() != null) {
-                    if (job.equals(BaseBackupJobConfig.JOB) && !backup.containsKey(e.server())) {
-                        throughput(e.id(), BaseBackupJobConfig.COPY_FILES).ifPresent(v -> backup.put(e.server(), v));
-                    } else if (job.equals(RestoreJobConfig.JOB) && !restore.containsKey(e.server())) {
-                        throughput(e.id(), RestoreJobConfig.RESTORE_FILES).ifPresent(v -> restore.put(e.server(), v));
+            try (PreparedStatement ps = c.prepareStatement("SELECT i.JOB_NAME, p.PARAMETER_VALUE, COUNT(*) " + EXECUTIONS
+                    + "WHERE e.STATUS IN ('FAILED', 'STOPPED') AND e.JOB_EXECUTION_ID = "
+                    + "(SELECT MAX(l.JOB_EXECUTION_ID) FROM BATCH_JOB_EXECUTION l WHERE l.JOB_INSTANCE_ID = e.JOB_INSTANCE_ID) "
+                    + "GROUP BY i.JOB_NAME, p.PARAMETER_VALUE")) {
+                counts(ps, unresolved);
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT i.JOB_NAME, p.PARAMETER_VALUE, MAX(e.JOB_EXECUTION_ID) " + EXECUTIONS
+                    + "WHERE e.STATUS = 'COMPLETED' AND i.JOB_NAME IN (?, ?) GROUP BY i.JOB_NAME, p.PARAMETER_VALUE")) {
+                ps.setString(1, BaseBackupJobConfig.JOB);
+                ps.setString(2, RestoreJobConfig.JOB);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String job = rs.getString(1);
+                        String server = rs.getString(2);
+                        if (server == null) {
+                            continue;
+                        }
+                        if (job.equals(BaseBackupJobConfig.JOB)) {
+                            throughput(rs.getLong(3), BaseBackupJobConfig.COPY_FILES).ifPresent(v -> backup.put(server, v));
+                        } else {
+                            throughput(rs.getLong(3), RestoreJobConfig.RESTORE_FILES).ifPresent(v -> restore.put(server, v));
+                        }
                     }
                 }
             }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the job repository: " + e.getMessage(), e);
         }
         return new Snapshot(Map.copyOf(failures), Map.copyOf(unresolved), Map.copyOf(backup), Map.copyOf(restore));
+    }
+
+    private static void counts(PreparedStatement ps, Map<Key, Integer> into) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                into.merge(new Key(rs.getString(1), rs.getString(2)), rs.getInt(3), Integer::sum);
+            }
+        }
     }
 
     /**

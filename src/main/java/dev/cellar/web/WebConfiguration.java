@@ -7,6 +7,7 @@ import dev.cellar.jobs.JobHistory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 import org.springframework.batch.core.job.Job;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -30,11 +31,11 @@ public class WebConfiguration {
     }
 
     @Bean
-    public JobStatistics cellarJobStatistics(JobHistory history, List<Job> jobs) {
+    public JobStatistics cellarJobStatistics(DataSource catalogDataSource, JobHistory history, List<Job> jobs) {
         List<String> names = new ArrayList<>();
         jobs.forEach(j -> names.add(j.getName()));
         names.sort(null);
-        return new JobStatistics(history, names, Clock.systemUTC());
+        return new JobStatistics(catalogDataSource, history, names, Clock.systemUTC());
     }
 
     @Bean(destroyMethod = "close")

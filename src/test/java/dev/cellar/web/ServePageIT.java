@@ -195,10 +195,15 @@ class ServePageIT {
                     .filter(r -> r.getText().contains("base-backup")).findFirst().orElse(null));
             long restartedId = Long.parseLong(done.getDomAttribute("data-execution"));
             assertThat(restartedId).isGreaterThan(failedId);
+            assertThat(done.findElement(By.cssSelector("td.msg")).getText()).as("no failure on the completed execution").isEmpty();
             assertThat(browser.findElement(By.id("message")).getText()).contains("Execution " + failedId);
             WebElement oldRow = browser.findElement(failedRow);
             assertThat(oldRow.findElements(By.cssSelector("button.restart"))).as("no second restart of a continued execution").isEmpty();
             assertThat(oldRow.getText()).contains("restarted as " + restartedId);
+
+            // A screenshot for people reviewing the page (target/serve-page.png).
+            Path shot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.FILE).toPath();
+            Files.copy(shot, Path.of("target", "serve-page.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
             // The job repository agrees: the same backup (same identity), continued and COMPLETED.
             ExecutionDetail before = daemon.runtime().history().show(failedId);
