@@ -62,6 +62,14 @@ class PostgresCatalogIT {
             assertThat(Files.readAllLines(out).stream().map(Integer::parseInt).toList())
                     .isEqualTo(IntStream.rangeClosed(1, 100).boxed().toList());
 
+            // serve's job gauges query the Batch tables directly: the same SQL on PostgreSQL as on H2.
+            try (Cellar cellar = new Cellar(new SettingsLoader(Map.of(), dir).load(config), new PostgresConnector(Map.of(), dir))) {
+                dev.cellar.web.JobStatistics.Snapshot stats = new dev.cellar.web.JobStatistics(cellar.jobs().bean(javax.sql.DataSource.class),
+                        cellar.jobs().history(), List.of(CountingJobConfig.JOB), java.time.Clock.systemUTC()).snapshot();
+                assertThat(stats.failures()).isEqualTo(Map.of(new dev.cellar.web.JobStatistics.Key(CountingJobConfig.JOB, "test"), 1));
+                assertThat(stats.unresolved()).as("restarted and completed").isEmpty();
+            }
+
             try (var c = pg.connect(); Statement s = c.createStatement()) {
                 s.execute("SET search_path = public");
                 List<String> tables = new java.util.ArrayList<>();
