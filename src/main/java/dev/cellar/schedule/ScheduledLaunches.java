@@ -46,6 +46,13 @@ public class ScheduledLaunches {
      */
     private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.locks.ReadWriteLock> serverLocks =
             new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Per server and job: one firing at a time in this node. Quartz's {@code @DisallowConcurrentExecution}
+     * should ensure it, but ServeIT saw the start-up restart firing and a misfired regular firing of
+     * one sweep run side by side (both triggers fired within milliseconds as the scheduler started).
+     */
+    private final java.util.concurrent.ConcurrentMap<String, java.util.concurrent.locks.Lock> jobLocks =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public ScheduledLaunches(Cellar cellar, JobLaunchService launcher, ClusterState cluster, dev.cellar.config.CellarSettings settings) {
         this.cellar = cellar;
@@ -54,15 +61,29 @@ public class ScheduledLaunches {
         this.clustered = settings.catalog().isPostgres();
     }
 
+    private volatile boolean stopping;
+
+    /** From now on, firings launch nothing (serve is stopping; a firing already waiting for its turn gives up). */
+    public void stopLaunching() {
+        stopping = true;
+    }
+
     public Outcome fire(Firing firing) {
         Outcome outcome;
         java.util.concurrent.locks.ReadWriteLock rw = serverLocks.computeIfAbsent(firing.server(),
                 s -> new java.util.concurrent.locks.ReentrantReadWriteLock(true));
         java.util.concurrent.locks.Lock lock = firing.job() == ScheduledJob.RETENTION_PRUNE ? rw.writeLock() : rw.readLock();
+        java.util.concurrent.locks.Lock one = jobLocks.computeIfAbsent(firing.server() + "/" + firing.job().jobName(),
+                k -> new java.util.concurrent.locks.ReentrantLock(true));
+        one.lock();
         lock.lock();
         try {
-            recoverLeftovers(firing);
-            outcome = launch(firing);
+            if (stopping) {
+                outcome = new Outcome(firing, "SKIPPED", null, "serve is stopping");
+            } else {
+                recoverLeftovers(firing);
+                outcome = launch(firing);
+            }
         } catch (CellarException e) {
             String status = e.exitCode() == ExitCode.BUSY ? "BUSY" : e.exitCode() == ExitCode.REFUSED ? "REFUSED" : "FAILED";
             outcome = new Outcome(firing, status, null, e.getMessage());
@@ -71,13 +92,14 @@ public class ScheduledLaunches {
             outcome = new Outcome(firing, "FAILED", null, e.toString());
         } finally {
             lock.unlock();
+            one.unlock();
         }
         String line = "Fired " + firing.job().jobName() + " for " + firing.server() + " scheduled " + firing.scheduledFireTime()
                 + (firing.recovering() ? " (recovered from a dead node)" : "") + (firing.restartOnly() ? " (start-up restart)" : "")
                 + " on node " + SchedulerInstance.id() + ": " + outcome.status()
                 + (outcome.execution() == null ? "" : " execution " + outcome.execution())
                 + (outcome.detail() == null || outcome.detail().isEmpty() ? "" : " - " + outcome.detail());
-        if (outcome.status().equals("COMPLETED") || outcome.status().equals("NOTHING")) {
+        if (outcome.status().equals("COMPLETED") || outcome.status().equals("NOTHING") || outcome.status().equals("SKIPPED")) {
             log.info(line);
         } else {
             log.warn(line);

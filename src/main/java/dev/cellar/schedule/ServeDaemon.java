@@ -214,6 +214,7 @@ public final class ServeDaemon implements AutoCloseable {
         stopping = true;
         try {
             log.info("Stopping: no new firings; running jobs stop at their next checkpoint");
+            runtime.bean(ScheduledLaunches.class).stopLaunching();
             scheduler.standby();
             JobLaunchService launcher = runtime.launcher();
             List<Long> asked = launcher.stopExecutionsOfThisProcess();

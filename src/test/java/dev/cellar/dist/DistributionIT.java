@@ -55,7 +55,7 @@ class DistributionIT {
         assertThat(r.output().strip().lines().toList()).containsExactly(
                 "cellar: configuration error: cellar.servers.main.schedules.wal-sweep: 'every minute' is not a Quartz cron expression "
                         + "(Illegal characters for this position: 'EVE'); expected six or seven fields "
-                        + "'sec min hour day-of-month month day-of-week [year]', e.g. \"0 0 2 * * ?\"");
+                        + "'sec min hour day-of-month month day-of-week [year]', e.g. \"0 0 2 * * ?\", or off");
     }
 
     @Test

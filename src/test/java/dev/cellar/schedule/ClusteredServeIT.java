@@ -66,8 +66,9 @@ class ClusteredServeIT {
             String logs = "--- a\n" + a.log() + "--- b\n" + b.log();
             Map<String, Long> perFireTime = all.stream().collect(Collectors.groupingBy(ServeProcess.Firing::scheduled, Collectors.counting()));
             assertThat(perFireTime.values()).as("every scheduled time fired on exactly one node\n" + logs).allMatch(n -> n == 1);
-            assertThat(perFireTime).as(logs).hasSizeGreaterThanOrEqualTo(20);
-            assertThat(all).as(logs).allSatisfy(f -> assertThat(f.status()).isEqualTo("COMPLETED"));
+            assertThat(all.stream().filter(f -> f.status().equals("COMPLETED")).count()).as(logs).isGreaterThanOrEqualTo(20);
+            // (a firing that was waiting for its turn when SIGTERM came is skipped, not run)
+            assertThat(all).as(logs).allSatisfy(f -> assertThat(f.status()).isIn("COMPLETED", "SKIPPED"));
         }
         CatalogRows catalog = new CatalogRows("jdbc:postgresql://127.0.0.1:" + pg.port() + "/catalog_once", "catalog_once", "catalog-pw");
         List<CatalogRows.Execution> executions = catalog.executions("wal-sweep");
@@ -84,7 +85,7 @@ class ClusteredServeIT {
     @Test
     void whenTheNodeRunningABackupIsKilledTheOtherNodeOnAnotherHostCompletesIt(PostgresCluster pg) throws Exception {
         // One firing, far enough ahead for both nodes to be up; the backup takes several seconds (bwlimit).
-        LocalDateTime at = LocalDateTime.now().plusSeconds(22).withNano(0);
+        LocalDateTime at = LocalDateTime.now().plusSeconds(25).withNano(0);
         Path config = config(pg, "catalog_failover", """
                 base-backup: "%s"
                 wal-sweep: "off"

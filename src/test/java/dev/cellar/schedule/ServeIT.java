@@ -46,13 +46,14 @@ class ServeIT {
 
     @Test
     void firingsComeOnTimeAndTwoFiringsOfAServersJobNeverOverlap(PostgresCluster pg) throws Exception {
-        // A verification takes several seconds (restore, start, check, stop), longer than its 2-second schedule: firings pile up.
+        // A verification takes more than a second (restore, start, check, stop), longer than its 1-second schedule: firings pile up.
+        // The misfire threshold is generous: this test is about on-time firings and overlaps, not misfires.
         Path config = config(pg, """
                 schedules:
                   base-backup: "off"
                   wal-sweep: "off"
-                  verify-restore: "*/2 * * * * ?"
-                """, "misfire-threshold: 1 SECONDS\n");
+                  verify-restore: "* * * * * ?"
+                """, "misfire-threshold: 30 SECONDS\n");
         // The scratch space must be reachable by the OS user the temporary server runs as.
         Path home = PostgresCluster.newBase();
         Files.writeString(config, Files.readString(config).replace("home: " + dir.resolve("home"), "home: " + home));
@@ -80,12 +81,12 @@ class ServeIT {
                 assertThat(runs.get(i).start()).as("a firing starts after the previous one ended\n" + serve.log())
                         .isAfterOrEqualTo(runs.get(i - 1).end());
             }
-            assertThat(Duration.between(runs.get(0).start(), runs.get(0).end())).as("the firings did overlap in time").isGreaterThan(Duration.ofSeconds(2));
-            // On time: the first firing is on the 2-second grid and its execution started within 2 s of it.
+            assertThat(Duration.between(runs.get(0).start(), runs.get(0).end())).as("the firings did overlap in time").isGreaterThan(Duration.ofSeconds(1));
+            // On time: the first firing is a whole second of the schedule and its execution started right then.
             ServeProcess.Firing first = serve.firings().get(0);
-            assertThat(onGrid(first.scheduled(), 2)).as(first.toString()).isTrue();
+            assertThat(onGrid(first.scheduled(), 1)).as(first.toString()).isTrue();
             LocalDateTime scheduledLocal = LocalDateTime.ofInstant(Instant.parse(first.scheduled()), ZoneId.systemDefault());
-            assertThat(Duration.between(scheduledLocal, runs.get(0).start()).abs()).isLessThan(Duration.ofSeconds(2));
+            assertThat(Duration.between(scheduledLocal, runs.get(0).start()).abs()).as(serve.log()).isLessThan(Duration.ofSeconds(3));
             assertThat(serve.log()).doesNotContain("BUSY").doesNotContain(" ERROR ");
         }
     }
@@ -96,10 +97,12 @@ class ServeIT {
                 retention: REDUNDANCY 5
                 schedules:
                   base-backup: "off"
-                  wal-sweep: "*/2 * * * * ?"
+                  wal-sweep: "*/3 * * * * ?"
                   verify-restore: "off"
-                  retention-prune: "*/2 * * * * ?"
-                """, "misfire-threshold: 1 SECONDS\n");
+                  retention-prune: "*/3 * * * * ?"
+                """, "misfire-threshold: 2 SECONDS\n");
+        // The cluster is shared with the other tests: archive their WAL first, so that every sweep here is short.
+        assertThat(dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main").exitCode()).isZero();
         Path log1 = dir.resolve("serve-1.log");
         try (ServeProcess serve = ServeProcess.start(config, log1)) {
             serve.await(Duration.ofSeconds(60), () ->
@@ -108,25 +111,26 @@ class ServeIT {
             serve.sigterm();
         }
         Instant down = Instant.now();
-        Thread.sleep(7_000); // three or four firings of each missed, each later than the threshold
+        Thread.sleep(10_000); // three or four firings of each missed, each later than the threshold
         Instant up = Instant.now();
         Path log2 = dir.resolve("serve-2.log");
         try (ServeProcess serve = ServeProcess.start(config, log2)) {
-            Thread.sleep(4_000);
+            Thread.sleep(5_000);
             serve.sigterm();
             List<ServeProcess.Firing> after = serve.firings();
             List<ServeProcess.Firing> sweeps = after.stream().filter(f -> f.job().equals("wal-sweep") && f.note().isEmpty()).toList();
             List<ServeProcess.Firing> prunes = after.stream().filter(f -> f.job().equals("retention-prune") && f.note().isEmpty()).toList();
-            // Missed sweeps: one run, at once (its fire time is the moment it was fired, off the 2-second grid).
-            assertThat(sweeps.stream().filter(f -> !onGrid(f.scheduled(), 2)).count()).as(serve.log()).isEqualTo(1);
+            // Missed sweeps: one run, as the scheduler starts (its fire time is that moment, off the 3-second grid).
+            assertThat(sweeps.stream().filter(f -> !onGrid(f.scheduled(), 3)).count()).as(serve.log()).isEqualTo(1);
             // Missed prunes: none run; the next one runs on the grid.
-            assertThat(prunes).as(serve.log()).allSatisfy(f -> assertThat(onGrid(f.scheduled(), 2)).isTrue());
+            assertThat(prunes).as(serve.log()).allSatisfy(f -> assertThat(onGrid(f.scheduled(), 3)).isTrue());
             assertThat(prunes).as(serve.log()).isNotEmpty();
             // No firing of the downtime was delivered one by one.
-            assertThat(Stream.concat(sweeps.stream(), prunes.stream()).filter(f -> onGrid(f.scheduled(), 2))
+            assertThat(Stream.concat(sweeps.stream(), prunes.stream()).filter(f -> onGrid(f.scheduled(), 3))
                     .map(f -> Instant.parse(f.scheduled())).filter(t -> t.isBefore(up.minusSeconds(1)) && t.isAfter(down)))
                     .as(serve.log()).isEmpty();
-            assertThat(after).as(serve.log()).allSatisfy(f -> assertThat(f.status()).isIn("COMPLETED", "NOTHING"));
+            // (a sweep still running at the SIGTERM ends STOPPED)
+            assertThat(after).as(serve.log()).allSatisfy(f -> assertThat(f.status()).isIn("COMPLETED", "NOTHING", "STOPPED", "SKIPPED"));
         }
     }
 
@@ -146,8 +150,9 @@ class ServeIT {
         CatalogRows catalog = CatalogRows.h2(dir.resolve("home"));
         long stoppedId;
         try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve-1.log"))) {
+            // Stopped as soon as the first chunk (8 files) is being stored: the stop lands at its end, with more to go.
             Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
-                    .until(() -> storedSegments(dir.resolve("repo")) >= 10);
+                    .until(() -> storedSegments(dir.resolve("repo")) >= 2);
             assertThat(serve.sigterm()).isIn(0, 143);
             List<CatalogRows.Execution> sweeps = catalog.executions("wal-sweep");
             CatalogRows.Execution last = sweeps.get(sweeps.size() - 1);
