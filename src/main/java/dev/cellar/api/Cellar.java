@@ -1,5 +1,9 @@
 package dev.cellar.api;
 
+import dev.cellar.audit.Actor;
+import dev.cellar.audit.AuditEntry;
+import dev.cellar.audit.AuditLog;
+import dev.cellar.audit.AuditOutcome;
 import dev.cellar.check.CheckReport;
 import dev.cellar.check.ServerChecker;
 import dev.cellar.config.CellarSettings;
@@ -28,13 +32,25 @@ import org.springframework.batch.core.job.parameters.JobParametersBuilder;
  */
 public final class Cellar implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Cellar.class);
+
     private final CellarSettings settings;
     private final PostgresConnector connector;
+    private final Actor actor;
     private JobRuntime jobs;
+    private AuditLog audit;
+    private com.zaxxer.hikari.HikariDataSource auditCatalog;
 
+    /** A facade whose actions are audited as this process's operator ({@link Actor#operator}, from the process environment). */
     public Cellar(CellarSettings settings, PostgresConnector connector) {
+        this(settings, connector, Actor.operator(System.getenv()));
+    }
+
+    /** A facade whose actions are audited as {@code actor}: the CLI's operator, or {@link Actor#scheduler()} for {@code cellar serve}. */
+    public Cellar(CellarSettings settings, PostgresConnector connector, Actor actor) {
         this.settings = settings;
         this.connector = connector;
+        this.actor = actor;
     }
 
     public static Cellar open(CellarSettings settings) {
@@ -61,16 +77,31 @@ public final class Cellar implements AutoCloseable {
 
     /** @param bwlimit bytes per second written to the repository for this run; 0 for the server's setting */
     public BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit) {
-        return backup(server, full, waitForWal, bwlimit, null);
+        return auditedBackup(server, full, waitForWal, bwlimit, null);
     }
 
     /**
      * A base backup fired by the scheduler: its identity is the server and the scheduled fire time,
      * so a firing delivered twice (a recovered cluster node, an operator re-triggering it) finds the
      * same backup instead of taking another. The server's failed backup, if any, is restarted first.
+     * Audited as {@link Actor#scheduler()}.
      */
     public BackupResult scheduledBackup(String server, java.time.Instant scheduledFireTime) {
-        return backup(server, false, false, 0, scheduledFireTime);
+        return actingAs(Actor.scheduler(), () -> auditedBackup(server, false, false, 0, scheduledFireTime));
+    }
+
+    private BackupResult auditedBackup(String server, boolean full, boolean waitForWal, long bwlimit, java.time.Instant scheduledFireTime) {
+        String detail = scheduledFireTime != null ? "scheduled at " + scheduledFireTime
+                : "full=" + full + " wait=" + waitForWal + (bwlimit > 0 ? " bwlimit=" + bwlimit : "");
+        return audited("backup", server, null, detail, note -> {
+            BackupResult r = backup(server, full, waitForWal, bwlimit, scheduledFireTime);
+            note.job(r.execution());
+            note.target = r.execution().parameters().get(BaseBackupJobConfig.BACKUP_ID);
+            if (r.restarted()) {
+                note.detail += " (restarted the failed backup)";
+            }
+            return r;
+        });
     }
 
     private BackupResult backup(String server, boolean full, boolean waitForWal, long bwlimit, java.time.Instant scheduledFireTime) {
@@ -118,14 +149,26 @@ public final class Cellar implements AutoCloseable {
      * was STOPPED, that run is restarted instead of starting another.
      */
     public ExecutionDetail archiveWal(String server) {
-        return archiveWal(server, null);
+        return auditedArchiveWal(server, null);
     }
 
     /**
      * One wal-sweep run named after {@code run} (the scheduler passes the scheduled fire time, so a
-     * firing delivered twice is one run), or after the launch time when null.
+     * firing delivered twice is one run), or after the launch time when null. Audited as {@link Actor#scheduler()}.
      */
     public ExecutionDetail archiveWal(String server, java.time.Instant run) {
+        return actingAs(Actor.scheduler(), () -> auditedArchiveWal(server, run));
+    }
+
+    private ExecutionDetail auditedArchiveWal(String server, java.time.Instant run) {
+        return audited("archive-wal", server, null, run == null ? null : "scheduled at " + run, note -> {
+            ExecutionDetail d = runArchiveWal(server, run);
+            note.job(d);
+            return d;
+        });
+    }
+
+    private ExecutionDetail runArchiveWal(String server, java.time.Instant run) {
         settings.server(server);
         JobRuntime runtime = jobs();
         String unfinished = unfinishedIdentity(server, WalSweepJobConfig.JOB, WalSweepJobConfig.RUN);
@@ -147,6 +190,14 @@ public final class Cellar implements AutoCloseable {
      * passes (exit code 1 then).
      */
     public SwitchResult switchWal(String server, boolean archive, java.time.Duration timeout) {
+        return audited("switch-wal", server, null, archive ? "archive timeout=" + timeout.toSeconds() + "s" : null, note -> {
+            SwitchResult r = runSwitchWal(server, archive, timeout);
+            note.target = r.segment();
+            return r;
+        });
+    }
+
+    private SwitchResult runSwitchWal(String server, boolean archive, java.time.Duration timeout) {
         var srv = settings.server(server);
         long start = System.nanoTime();
         String segment;
@@ -173,7 +224,7 @@ public final class Cellar implements AutoCloseable {
                 }
                 if (java.nio.file.Files.exists(srv.walSpool().resolve(segment))) {
                     try {
-                        archiveWal(server);
+                        runArchiveWal(server, null);
                     } catch (CellarException busy) {
                         // another sweep holds the lock or runs: it will archive the segment
                     }
@@ -230,6 +281,20 @@ public final class Cellar implements AutoCloseable {
      * STOPPED, that run is restarted and continues with the files not yet restored.
      */
     public RecoverResult recover(RecoverRequest request) {
+        String detail = "backup=" + request.backup() + " target=" + (request.target() == null ? "end of the archived WAL" : request.target().describe())
+                + (request.targetTimeline() == null ? "" : " timeline=" + request.targetTimeline())
+                + (request.delta() ? " delta" : "") + (request.tablespaces().isEmpty() ? "" : " tablespaces=" + request.tablespaces());
+        return audited("recover", request.server(), request.destination().toAbsolutePath().normalize().toString(), detail, note -> {
+            RecoverResult r = runRecover(request);
+            note.job(r.execution());
+            if (r.plan() != null) {
+                note.detail += " (restored backup " + r.plan().backupId() + ")";
+            }
+            return r;
+        });
+    }
+
+    private RecoverResult runRecover(RecoverRequest request) {
         var srv = settings.server(request.server());
         java.nio.file.Path dest = request.destination().toAbsolutePath().normalize();
         String tablespaces = request.tablespaces().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
@@ -337,6 +402,18 @@ public final class Cellar implements AutoCloseable {
      * or was STOPPED (and this is not a dry run), that run is restarted and finishes its plan.
      */
     public PruneResult prune(String server, boolean dryRun) {
+        return audited("prune", server, null, dryRun ? "dry-run" : null, note -> {
+            PruneResult r = runPrune(server, dryRun);
+            note.job(r.execution());
+            if (r.plan() != null && note.outcome.kind() == AuditOutcome.Kind.OK) {
+                note.outcome = AuditOutcome.ok(note.outcome.message() + "; " + (dryRun ? "would delete " : "deleted ")
+                        + r.plan().deleteBackups().size() + " backups " + r.plan().deleteBackups() + ", " + r.plan().deleteWal().size() + " WAL files");
+            }
+            return r;
+        });
+    }
+
+    private PruneResult runPrune(String server, boolean dryRun) {
         var srv = settings.server(server);
         if (srv.retentionPolicy().isEmpty()) {
             throw new CellarException(ExitCode.USAGE, "server " + server + " has no retention policy: set servers." + server
@@ -391,6 +468,14 @@ public final class Cellar implements AutoCloseable {
 
     /** {@code cellar keep SERVER ID [--target full|standalone | --release | --status]}; returns the annotation after the change. */
     public java.util.Optional<dev.cellar.retention.KeepTarget> keep(String server, String id, dev.cellar.retention.KeepTarget target, boolean release) {
+        if (!release && target == null) {
+            return runKeep(server, id, null, false); // --status only reads
+        }
+        return audited(release ? "keep --release" : "keep", server, id, release ? null : "target=" + target.name().toLowerCase(java.util.Locale.ROOT),
+                note -> runKeep(server, id, target, release));
+    }
+
+    private java.util.Optional<dev.cellar.retention.KeepTarget> runKeep(String server, String id, dev.cellar.retention.KeepTarget target, boolean release) {
         settings.server(server);
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
             if (BackupInfo.read(storage, server, id).isEmpty()) {
@@ -416,6 +501,18 @@ public final class Cellar implements AutoCloseable {
      * verification FAILED or was STOPPED, it is restarted (its scratch space is recreated).
      */
     public VerifyResult verify(String server, String backupId, boolean toEnd) {
+        return audited("verify", server, backupId, toEnd ? "to-end" : null, note -> {
+            VerifyResult r = runVerify(server, backupId, toEnd);
+            note.job(r.execution());
+            if (note.target == null) {
+                note.target = r.execution().context().containsKey(dev.cellar.jobs.verify.VerifyRestoreJobConfig.BACKUP_ID)
+                        ? String.valueOf(r.execution().context().get(dev.cellar.jobs.verify.VerifyRestoreJobConfig.BACKUP_ID)) : null;
+            }
+            return r;
+        });
+    }
+
+    private VerifyResult runVerify(String server, String backupId, boolean toEnd) {
         settings.server(server);
         JobRuntime runtime = jobs();
         String run = unfinishedIdentity(server, dev.cellar.jobs.verify.VerifyRestoreJobConfig.JOB, dev.cellar.jobs.verify.VerifyRestoreJobConfig.RUN);
@@ -504,6 +601,10 @@ public final class Cellar implements AutoCloseable {
 
     /** {@code cellar rebuild-wal-index SERVER}: the WAL index rebuilt from the repository's listing, under the archive lock. */
     public WalIndexResult rebuildWalIndex(String server) {
+        return audited("rebuild-wal-index", server, null, null, note -> runRebuildWalIndex(server));
+    }
+
+    private WalIndexResult runRebuildWalIndex(String server) {
         settings.server(server);
         long start = System.nanoTime();
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
@@ -552,6 +653,14 @@ public final class Cellar implements AutoCloseable {
 
     /** {@code cellar delete SERVER ID}. */
     public dev.cellar.backup.BackupRemoval.Result deleteBackup(String server, String id) {
+        return audited("delete", server, id, null, note -> {
+            var r = runDeleteBackup(server, id);
+            note.outcome = AuditOutcome.ok(r.filesDeleted() + " files, " + r.bytesFreed() + " bytes freed");
+            return r;
+        });
+    }
+
+    private dev.cellar.backup.BackupRemoval.Result runDeleteBackup(String server, String id) {
         var srv = settings.server(server);
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
             return dev.cellar.backup.BackupRemoval.delete(storage, server, id, srv.minimumRedundancy());
@@ -590,20 +699,155 @@ public final class Cellar implements AutoCloseable {
 
     /** {@code cellar jobs restart}: runs the restarted execution to its end and describes it. */
     public ExecutionDetail restartJob(long executionId) {
-        JobExecution e = jobs().launcher().restart(executionId);
-        return jobs().history().show(e.getId());
+        return audited("jobs restart", serverOf(executionId), "execution " + executionId, null, note -> {
+            JobExecution e = jobs().launcher().restart(executionId);
+            ExecutionDetail d = jobs().history().show(e.getId());
+            note.job(d);
+            note.detail = d.execution().job() + " " + d.execution().identity() + ", restarted as execution " + e.getId();
+            return d;
+        });
     }
 
     /** {@code cellar jobs stop}. */
     public ExecutionDetail stopJob(long executionId) {
-        jobs().launcher().stop(executionId);
-        return jobs().history().show(executionId);
+        return audited("jobs stop", serverOf(executionId), "execution " + executionId, null, note -> {
+            jobs().launcher().stop(executionId);
+            ExecutionDetail d = jobs().history().show(executionId);
+            note.detail = d.execution().job() + " " + d.execution().identity() + ", now " + d.execution().status();
+            return d;
+        });
     }
 
     /** {@code cellar jobs abandon}. */
     public ExecutionDetail abandonJob(long executionId) {
-        jobs().launcher().abandon(executionId);
-        return jobs().history().show(executionId);
+        return audited("jobs abandon", serverOf(executionId), "execution " + executionId, null, note -> {
+            jobs().launcher().abandon(executionId);
+            ExecutionDetail d = jobs().history().show(executionId);
+            note.detail = d.execution().job() + " " + d.execution().identity() + ", now " + d.execution().status();
+            return d;
+        });
+    }
+
+    /** The server an execution worked for, for its audit row; null when it does not exist. */
+    private String serverOf(long executionId) {
+        try {
+            return jobs().history().show(executionId).execution().server();
+        } catch (CellarException e) {
+            return null;
+        }
+    }
+
+    /** {@code cellar jobs audit}: audited actions, newest first. */
+    public List<AuditEntry> auditEntries(AuditLog.Filter filter) {
+        try {
+            return auditLog().list(filter);
+        } catch (IllegalStateException e) {
+            throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The audit of actions on the catalog, opened on first use: the job context's catalog when it runs, else
+     * a small pool of its own (verbs such as {@code delete} start no job context). The scheduler records its
+     * own actions here with {@link Actor#scheduler()}.
+     */
+    public synchronized AuditLog auditLog() {
+        if (audit == null) {
+            javax.sql.DataSource ds;
+            if (jobs != null) {
+                ds = jobs.bean(javax.sql.DataSource.class);
+            } else {
+                auditCatalog = dev.cellar.catalog.CatalogDataSource.open(settings, 2);
+                ds = auditCatalog;
+            }
+            audit = new AuditLog(ds);
+        }
+        return audit;
+    }
+
+    /** Who this facade's actions are recorded as, on this thread (see {@link #actingAs}). */
+    public Actor actor() {
+        Actor acting = ACTING.get();
+        return acting != null ? acting : actor;
+    }
+
+    private static final ThreadLocal<Actor> ACTING = new ThreadLocal<>();
+
+    /**
+     * Runs {@code action} on this thread with its audited calls recorded as {@code who}: the scheduler's
+     * firings ({@code cellar.actingAs(Actor.scheduler(), () -> cellar.prune(server, false))}) on a facade
+     * that an operator's process opened. {@link #scheduledBackup} and {@link #archiveWal(String, java.time.Instant)}
+     * do so themselves.
+     */
+    public <T> T actingAs(Actor who, java.util.function.Supplier<T> action) {
+        Actor before = ACTING.get();
+        ACTING.set(who);
+        try {
+            return action.get();
+        } finally {
+            if (before == null) {
+                ACTING.remove();
+            } else {
+                ACTING.set(before);
+            }
+        }
+    }
+
+    /** What an audited action says of itself as it ends: its target, detail and outcome (ok when it says nothing). */
+    private static final class AuditNote {
+        String target;
+        String detail;
+        AuditOutcome outcome;
+
+        /** The outcome of a job execution: ok when COMPLETED (a warning noted), failed otherwise. */
+        void job(ExecutionDetail d) {
+            ExecutionSummary s = d.execution();
+            if (s.status().equals("COMPLETED")) {
+                outcome = "COMPLETED_WITH_WARNINGS".equals(s.exitCode())
+                        ? AuditOutcome.ok("execution " + s.id() + " COMPLETED with warnings: " + s.exitMessage())
+                        : AuditOutcome.ok("execution " + s.id() + " COMPLETED");
+            } else {
+                outcome = AuditOutcome.failed("execution " + s.id() + " " + s.status() + (s.exitMessage().isEmpty() ? "" : ": " + s.exitMessage()));
+            }
+        }
+    }
+
+    /**
+     * Runs an operator action and records it in the audit, however it ends: ok, refused (a {@link CellarException}
+     * meaning nothing was done: refused, busy, not found, usage; or a configuration error) or failed. A failure to
+     * write the audit row is logged and does not change the action's outcome (it has happened).
+     */
+    private <T> T audited(String action, String server, String target, String detail, java.util.function.Function<AuditNote, T> work) {
+        AuditNote note = new AuditNote();
+        note.target = target;
+        note.detail = detail;
+        java.time.Instant start = java.time.Instant.now();
+        try {
+            T result = work.apply(note);
+            writeAudit(action, server, note, note.outcome == null ? AuditOutcome.ok() : note.outcome, start);
+            return result;
+        } catch (CellarException e) {
+            boolean refused = switch (e.exitCode()) {
+                case REFUSED, BUSY, NOT_FOUND, USAGE, NOT_IMPLEMENTED -> true;
+                default -> false;
+            };
+            writeAudit(action, server, note, refused ? AuditOutcome.refused(e.getMessage()) : AuditOutcome.failed(e.getMessage()), start);
+            throw e;
+        } catch (dev.cellar.config.ConfigException e) {
+            writeAudit(action, server, note, AuditOutcome.refused(e.getMessage()), start);
+            throw e;
+        } catch (RuntimeException | Error e) {
+            writeAudit(action, server, note, AuditOutcome.failed(e.toString()), start);
+            throw e;
+        }
+    }
+
+    private void writeAudit(String action, String server, AuditNote note, AuditOutcome outcome, java.time.Instant start) {
+        try {
+            auditLog().record(actor(), action, server, note.target, note.detail, outcome, start, java.time.Instant.now());
+        } catch (RuntimeException e) {
+            log.error("The audit lost this action: {} {} {} by {}: {} ({})", action, server, note.target, actor(), outcome.kind().label(), e.getMessage());
+        }
     }
 
     /**
@@ -630,9 +874,14 @@ public final class Cellar implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        audit = null;
         if (jobs != null) {
             jobs.close();
             jobs = null;
+        }
+        if (auditCatalog != null) {
+            auditCatalog.close();
+            auditCatalog = null;
         }
     }
 }

@@ -73,7 +73,8 @@ public final class CellarCommand implements Runnable {
     Cellar cellar() {
         if (cellar == null) {
             CellarSettings settings = new SettingsLoader(environment.variables(), environment.userHome()).load(config);
-            cellar = new Cellar(settings, new PostgresConnector(environment.variables(), environment.userHome()));
+            cellar = new Cellar(settings, new PostgresConnector(environment.variables(), environment.userHome()),
+                    dev.cellar.audit.Actor.operator(environment.variables()));
         }
         return cellar;
     }

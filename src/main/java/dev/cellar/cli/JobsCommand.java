@@ -19,11 +19,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code cellar jobs list|show|restart|stop|abandon}: the job repository, for operators. */
+/** {@code cellar jobs list|show|restart|stop|abandon|audit}: the job repository and the audit of operator actions. */
 @Command(name = "jobs", mixinStandardHelpOptions = true,
         description = "Job history and operator actions on job executions.",
         subcommands = {JobsCommand.ListJobs.class, JobsCommand.Show.class, JobsCommand.Restart.class,
-                JobsCommand.Stop.class, JobsCommand.Abandon.class})
+                JobsCommand.Stop.class, JobsCommand.Abandon.class, JobsCommand.Audit.class})
 final class JobsCommand implements Runnable {
 
     @Spec
@@ -31,7 +31,7 @@ final class JobsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: list, show, restart, stop or abandon");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: list, show, restart, stop, abandon or audit");
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Job executions, newest first.")
@@ -136,6 +136,56 @@ final class JobsCommand implements Runnable {
             CellarCommand root = CellarCommand.root(spec);
             ExecutionDetail d = root.cellar().abandonJob(id);
             root.output().result(d.execution(), out -> out.println("Execution " + id + " is " + d.execution().status() + "."));
+            return ExitCode.OK.code();
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = {"The audit of operator and scheduler actions, newest first: who (OS user, SUDO_USER under sudo; "
+                    + "'scheduler' for cellar serve), on which host, when, what, on which target, and the outcome (ok, refused, failed).",
+                    "Audited: backup, delete, keep, prune, recover, verify, archive-wal, switch-wal, rebuild-wal-index, "
+                    + "jobs restart, jobs stop, jobs abandon (cron's sweeps and prunes each as their own row)."})
+    static final class Audit implements Callable<Integer> {
+        @Option(names = "--since", paramLabel = "AGE", description = "Only actions started within AGE: 30m, 12h, 7d, 2w.")
+        String since;
+        @Option(names = "--action", paramLabel = "ACTION", description = "Only this action, e.g. delete or 'jobs abandon'.")
+        String action;
+        @Option(names = "--server", description = "Only actions on this server.")
+        String server;
+        @Option(names = "--outcome", paramLabel = "OUTCOME", description = "Only this outcome: ok, refused or failed.")
+        String outcome;
+        @Option(names = "--limit", defaultValue = "50", description = "At most this many lines (default ${DEFAULT-VALUE}).")
+        int limit;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            CellarCommand root = CellarCommand.root(spec);
+            java.time.Instant after = since == null ? null : java.time.Instant.now().minus(parseAge(spec, since));
+            if (outcome != null && !List.of("ok", "refused", "failed").contains(outcome.toLowerCase(Locale.ROOT))) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--outcome: '" + outcome + "' is not an outcome; expected ok, refused or failed");
+            }
+            if (limit < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--limit: expected a whole number of at least 1");
+            }
+            List<dev.cellar.audit.AuditEntry> rows = root.cellar().auditEntries(new dev.cellar.audit.AuditLog.Filter(after, action, server, outcome, limit));
+            root.output().result(rows, out -> {
+                if (rows.isEmpty()) {
+                    out.println("No audited actions.");
+                    return;
+                }
+                out.printf("%-5s %-19s %-16s %-16s %-18s %-10s %-24s %-8s %s%n", "ID", "TIME (UTC)", "USER", "HOST", "ACTION", "SERVER", "TARGET",
+                        "OUTCOME", "MESSAGE");
+                for (dev.cellar.audit.AuditEntry e : rows) {
+                    String user = e.user().equals(e.runAs()) ? e.user() : e.user() + "(" + e.runAs() + ")";
+                    String message = (e.message() == null ? "" : e.message()) + (e.detail() == null ? "" : " [" + e.detail() + "]");
+                    out.printf("%-5d %-19s %-16s %-16s %-18s %-10s %-24s %-8s %s%n", e.id(),
+                            e.startedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString().replace('T', ' ').replace("Z", ""),
+                            user, e.host(), e.action(), e.server() == null ? "-" : e.server(), e.target() == null ? "-" : e.target(),
+                            e.outcome(), message.strip());
+                }
+            });
             return ExitCode.OK.code();
         }
     }

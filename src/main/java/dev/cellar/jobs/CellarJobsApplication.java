@@ -1,9 +1,7 @@
 package dev.cellar.jobs;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cellar.config.CellarSettings;
-import dev.cellar.postgres.PostgresConnector;
 import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.boot.SpringBootConfiguration;
@@ -57,23 +55,7 @@ public class CellarJobsApplication {
 
     @Bean(destroyMethod = "close")
     public DataSource catalogDataSource(CellarSettings settings) {
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(settings.catalog().url());
-        if (settings.catalog().isPostgres()) {
-            // The same password rules as for a server: PGPASSWORD, passfile, PGPASSFILE, ~/.pgpass.
-            PostgresConnector connector = PostgresConnector.fromProcess();
-            PostgresConnector.Target target = connector.target(settings.catalog().url());
-            String user = settings.catalog().user() != null ? settings.catalog().user() : target.user();
-            config.setUsername(user);
-            connector.password(new PostgresConnector.Target(target.host(), target.port(), target.database(), user),
-                    settings.catalog().passfilePath()).ifPresent(config::setPassword);
-        } else if (settings.catalog().user() != null) {
-            config.setUsername(settings.catalog().user());
-        }
-        config.setPoolName("cellar-catalog");
-        config.setMaximumPoolSize(8);
-        config.setMinimumIdle(1);
-        HikariDataSource ds = new HikariDataSource(config);
+        HikariDataSource ds = dev.cellar.catalog.CatalogDataSource.open(settings, 8);
         JobRepositorySchema.ensure(ds);
         return ds;
     }

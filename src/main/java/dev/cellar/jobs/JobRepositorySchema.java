@@ -11,7 +11,8 @@ import org.springframework.jdbc.datasource.init.ResourceDatabasePopulator;
 
 /**
  * Creates the catalog's tables when they are missing: Spring Batch's job repository and Quartz's
- * job store, from the scripts those libraries ship. Runs the scripts once, not at every start
+ * job store, from the scripts those libraries ship, then Cellar's own tables
+ * ({@link dev.cellar.catalog.CatalogSchema}). Runs the scripts once, not at every start
  * (Boot's {@code initialize-schema=always} re-runs them and relies on ignoring errors), so a
  * read-only verb pays one metadata query.
  */
@@ -36,6 +37,7 @@ public final class JobRepositorySchema {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot prepare the catalog database: " + e.getMessage(), e);
         }
+        dev.cellar.catalog.CatalogSchema.ensure(dataSource);
     }
 
     private static boolean tableExists(Connection c, String name) throws SQLException {

@@ -15,7 +15,8 @@ class ArchitectureTest {
 
     static final String[] DOMAIN = {
             "dev.cellar.backup..", "dev.cellar.wal..", "dev.cellar.restore..", "dev.cellar.retention..", "dev.cellar.verify..",
-            "dev.cellar.repository..", "dev.cellar.catalog..", "dev.cellar.postgres..", "dev.cellar.check.."};
+            "dev.cellar.repository..", "dev.cellar.catalog..", "dev.cellar.postgres..", "dev.cellar.check..", "dev.cellar.audit..",
+            "dev.cellar.hooks.."};
 
     final JavaClasses classes = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

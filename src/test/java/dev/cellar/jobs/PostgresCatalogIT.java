@@ -22,7 +22,7 @@ import org.springframework.batch.core.BatchStatus;
 import org.springframework.batch.core.job.JobExecution;
 import org.springframework.batch.core.job.parameters.JobParametersBuilder;
 
-/** The catalog on PostgreSQL (production and clustered schedulers): tables created, a failed job restarted from its checkpoint. */
+/** The catalog on PostgreSQL (production and clustered schedulers): tables created, a failed job restarted from its checkpoint, the restart audited. */
 class PostgresCatalogIT {
 
     @TempDir
@@ -83,10 +83,26 @@ class PostgresCatalogIT {
             }
             try (var c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pg.port() + "/cellar_catalog", "postgres", pg.password());
                  Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_tables WHERE tablename IN ('batch_job_instance', 'batch_step_execution', 'qrtz_locks', 'qrtz_triggers')")) {
+                 ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_tables WHERE tablename IN ('batch_job_instance', 'batch_step_execution', "
+                         + "'qrtz_locks', 'qrtz_triggers', 'cellar_audit', 'cellar_schema_version')")) {
                 rs.next();
-                assertThat(rs.getInt(1)).isEqualTo(4);
+                assertThat(rs.getInt(1)).isEqualTo(6);
             }
+            // The operator's restart is in the audit, on the PostgreSQL catalog (sql/catalog/postgresql/V1__audit.sql).
+            CliRun audit = CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "audit");
+            assertThat(audit.exitCode()).as(audit.toString()).isZero();
+            var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(audit.out());
+            assertThat(rows).hasSize(1);
+            assertThat(rows.get(0).get("action").asText()).isEqualTo("jobs restart");
+            assertThat(rows.get(0).get("target").asText()).isEqualTo("execution " + failedId);
+            assertThat(rows.get(0).get("outcome").asText()).isEqualTo("ok");
+            assertThat(rows.get(0).get("user").asText()).isEqualTo(System.getProperty("user.name"));
+            CliRun refused = CliRun.run(dir, "--config", config.toString(), "jobs", "abandon", Long.toString(failedId + 1));
+            assertThat(refused.exitCode()).as(refused.toString()).isEqualTo(6);
+            var after = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "audit", "--outcome", "refused").out());
+            assertThat(after).hasSize(1);
+            assertThat(after.get(0).get("action").asText()).isEqualTo("jobs abandon");
         }
     }
 }
