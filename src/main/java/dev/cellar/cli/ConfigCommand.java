@@ -43,6 +43,12 @@ final class ConfigCommand implements Callable<Integer> {
             m.put("last-backup-maximum-age", srv.lastBackupMaximumAge() == null ? null : srv.lastBackupMaximumAge().toString());
             m.put("last-wal-maximum-age", srv.lastWalMaximumAge() == null ? null : srv.lastWalMaximumAge().toString());
             m.put("schedules", srv.schedules());
+            if (!srv.hooks().commands().isEmpty()) {
+                Map<String, Object> hooks = new LinkedHashMap<>();
+                hooks.put("timeout", srv.hooks().timeout().toSeconds() + " SECONDS");
+                hooks.putAll(srv.hooks().commands());
+                m.put("hooks", hooks);
+            }
             servers.put(srv.name(), m);
         }
         view.put("servers", servers);

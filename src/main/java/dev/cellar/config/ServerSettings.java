@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param failOnPageChecksum whether a base backup fails when a page fails its data checksum (else it warns and records it)
  * @param bwlimit         bytes per second a backup may write to the repository; 0 for no limit
  * @param spoolMaximumFiles {@code check} fails when more WAL files than this wait in the spool
+ * @param hooks           pre/post hooks and their timeout (docs/hooks.md)
  */
 public record ServerSettings(
         String name,
@@ -35,7 +36,8 @@ public record ServerSettings(
         boolean failOnPageChecksum,
         long bwlimit,
         int spoolMaximumFiles,
-        AgeLimit verificationMaximumAge) {
+        AgeLimit verificationMaximumAge,
+        HookSettings hooks) {
 
     /** A {@code schedules} value that turns a job's default schedule off. */
     public static final String SCHEDULE_OFF = "off";

@@ -38,7 +38,7 @@ public final class SettingsLoader {
     public static final List<String> SERVER_KEYS = List.of(
             "conninfo", "pgdata", "pg-bin", "wal-spool", "passfile", "compression", "parallel",
             "retention", "minimum-redundancy", "last-backup-maximum-age", "last-wal-maximum-age", "verification-maximum-age", "page-checksum-failure",
-            "bwlimit", "spool-maximum-files", "schedules");
+            "bwlimit", "spool-maximum-files", "schedules", "hooks");
 
     /** The jobs a server can schedule. */
     public static final List<String> SCHEDULED_JOBS = List.of("base-backup", "wal-sweep", "verify-restore", "retention-prune");
@@ -282,6 +282,8 @@ public final class SettingsLoader {
             schedules.put(job, cron);
         }
 
+        HookSettings hooks = hooks(mapping(m.get("hooks"), prefix + ".hooks"), prefix + ".hooks", envPrefix);
+
         return new ServerSettings(
                 name,
                 conninfo,
@@ -299,7 +301,49 @@ public final class SettingsLoader {
                 "fail".equals(pageChecksumFailure),
                 bytesPerSecond,
                 spoolMaximumFiles,
-                verifiedAge);
+                verifiedAge,
+                hooks);
+    }
+
+    /**
+     * {@code hooks}: each hook an argument array (a YAML list, program first), run without a shell, so a
+     * single string is refused rather than split; {@code timeout} ({@code CELLAR_SERVERS_<S>_HOOKS_TIMEOUT}).
+     */
+    private HookSettings hooks(Map<String, Object> m, String prefix, String envPrefix) {
+        java.util.Set<String> known = new java.util.HashSet<>(HookSettings.NAMES);
+        known.add("timeout");
+        checkKeys(m, prefix, known);
+        String timeoutText = override(envPrefix + "HOOKS_TIMEOUT", scalar(m.get("timeout"), prefix + ".timeout"));
+        java.time.Duration timeout = timeoutText == null ? HookSettings.DEFAULT_TIMEOUT
+                : parsed(timeoutText, prefix + ".timeout", HookSettings::parseTimeout);
+        Map<String, List<String>> commands = new LinkedHashMap<>();
+        for (String name : HookSettings.NAMES) {
+            Object v = m.get(name);
+            if (v == null) {
+                continue;
+            }
+            String key = prefix + "." + name;
+            String form = "expected an argument array such as [/usr/local/bin/notify, \"--event\", backup]; hooks run without a shell";
+            if (!(v instanceof List<?> list)) {
+                throw new ConfigException(key, (v instanceof Map ? "found a mapping" : "found '" + v + "'") + "; " + form);
+            }
+            if (list.isEmpty()) {
+                throw new ConfigException(key, "is empty; " + form);
+            }
+            List<String> args = new ArrayList<>();
+            for (Object a : list) {
+                if (a == null || a instanceof Map || a instanceof List) {
+                    throw new ConfigException(key, "every element must be a single value, found '" + a + "'; " + form);
+                }
+                args.add(String.valueOf(a));
+            }
+            String program = args.get(0);
+            if (program.isBlank() || (!program.startsWith("/") && program.contains("/"))) {
+                throw new ConfigException(key, "'" + program + "' is not a program; expected an absolute path or a name found in PATH");
+            }
+            commands.put(name, List.copyOf(args));
+        }
+        return new HookSettings(timeout, commands);
     }
 
     /** The form of a bandwidth: bytes per second, with an optional K, M or G (powers of 1024). */

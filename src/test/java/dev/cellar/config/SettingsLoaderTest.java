@@ -221,4 +221,42 @@ class SettingsLoaderTest {
         }
         throw new AssertionError("expected a ConfigException");
     }
+
+    private static String withHooks(String... lines) {
+        StringBuilder b = new StringBuilder("      parallel: 4\n      hooks:\n");
+        for (String l : lines) {
+            b.append("        ").append(l).append('\n');
+        }
+        return VALID.replace("      parallel: 4\n", b.toString());
+    }
+
+    @Test
+    void hooksAreArgumentArraysWithATimeout() {
+        String hooks = withHooks("timeout: 90 SECONDS", "pre-backup: [/usr/local/bin/notify, \"two words\", backup]", "post-delete: [logger]");
+        ServerSettings main = parse(hooks).server("main");
+        assertThat(main.hooks().timeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(main.hooks().command("pre-backup")).contains(java.util.List.of("/usr/local/bin/notify", "two words", "backup"));
+        assertThat(main.hooks().command("post-delete")).contains(java.util.List.of("logger"));
+        assertThat(main.hooks().command("post-backup")).isEmpty();
+        assertThat(parse(VALID).server("main").hooks().timeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(parse(VALID).server("main").hooks().commands()).isEmpty();
+        assertThat(new SettingsLoader(Map.of("CELLAR_SERVERS_MAIN_HOOKS_TIMEOUT", "2 minutes"), HOME).parseYaml(hooks).server("main").hooks().timeout())
+                .isEqualTo(Duration.ofMinutes(2));
+    }
+
+    @Test
+    void hookMistakesAreOneLineNamingTheKey() {
+        assertThat(mistake(withHooks("pre-backup: /usr/local/bin/notify backup")).getMessage())
+                .isEqualTo("cellar.servers.main.hooks.pre-backup: found '/usr/local/bin/notify backup'; expected an argument array such as "
+                        + "[/usr/local/bin/notify, \"--event\", backup]; hooks run without a shell");
+        assertThat(mistake(withHooks("pre-bakup: [/bin/true]")).getMessage())
+                .startsWith("cellar.servers.main.hooks.pre-bakup: unknown key; expected one of post-archive, post-backup, post-delete, ");
+        assertThat(mistake(withHooks("post-backup: []")).getMessage()).startsWith("cellar.servers.main.hooks.post-backup: is empty;");
+        assertThat(mistake(withHooks("post-backup: [bin/notify]")).getMessage())
+                .isEqualTo("cellar.servers.main.hooks.post-backup: 'bin/notify' is not a program; expected an absolute path or a name found in PATH");
+        assertThat(mistake(withHooks("post-backup: [[/bin/true]]")).getMessage())
+                .startsWith("cellar.servers.main.hooks.post-backup: every element must be a single value");
+        assertThat(mistake(withHooks("timeout: 5 DAYS")).getMessage())
+                .isEqualTo("cellar.servers.main.hooks.timeout: '5 DAYS' is not a timeout; expected \"<n> SECONDS|MINUTES|HOURS\" (e.g. \"5 MINUTES\")");
+    }
 }
