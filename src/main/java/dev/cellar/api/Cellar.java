@@ -652,18 +652,46 @@ public final class Cellar implements AutoCloseable {
     }
 
     /** {@code cellar delete SERVER ID}. */
-    public dev.cellar.backup.BackupRemoval.Result deleteBackup(String server, String id) {
+    public DeleteResult deleteBackup(String server, String id) {
         return audited("delete", server, id, null, note -> {
-            var r = runDeleteBackup(server, id);
-            note.outcome = AuditOutcome.ok(r.filesDeleted() + " files, " + r.bytesFreed() + " bytes freed");
+            DeleteResult r = runDeleteBackup(server, id);
+            note.outcome = AuditOutcome.ok(r.filesDeleted() + " files, " + r.bytesFreed() + " bytes freed"
+                    + (r.warnings().isEmpty() ? "" : "; warning: " + String.join("; ", r.warnings())));
             return r;
         });
     }
 
-    private dev.cellar.backup.BackupRemoval.Result runDeleteBackup(String server, String id) {
+    /** The outcome of {@code cellar delete}: what was deleted, and the post-delete hook's failure as a warning. */
+    public record DeleteResult(String server, String id, long bytesFreed, int filesDeleted, List<String> warnings) {
+    }
+
+    /**
+     * Deletes one backup between its delete hooks: the pre-delete hook runs once the backup is known to exist; when
+     * it fails nothing is deleted (exit 6, the message naming the hook). The post-delete hook runs after the deletion,
+     * also when it was refused or failed (CELLAR_STATUS=FAILED, CELLAR_ERROR); its failure is a warning.
+     */
+    private DeleteResult runDeleteBackup(String server, String id) {
         var srv = settings.server(server);
+        dev.cellar.hooks.HookRunner hooks = new dev.cellar.hooks.HookRunner(settings, server);
+        java.util.Map<String, String> vars = java.util.Map.of("CELLAR_BACKUP_ID", id, "CELLAR_DELETED_BY", "delete");
         try (Storage storage = StorageOpener.open(settings.requireRepository())) {
-            return dev.cellar.backup.BackupRemoval.delete(storage, server, id, srv.minimumRedundancy());
+            if (BackupInfo.read(storage, server, id).isEmpty()) {
+                throw new java.util.NoSuchElementException("server " + server + " has no backup " + id);
+            }
+            try {
+                hooks.pre(dev.cellar.hooks.Hook.DELETE, vars);
+            } catch (dev.cellar.hooks.HookFailedException e) {
+                throw new CellarException(ExitCode.REFUSED, "backup " + id + " was not deleted: " + e.getMessage());
+            }
+            dev.cellar.backup.BackupRemoval.Result r;
+            try {
+                r = dev.cellar.backup.BackupRemoval.delete(storage, server, id, srv.minimumRedundancy());
+            } catch (IOException | RuntimeException e) {
+                hooks.post(dev.cellar.hooks.Hook.DELETE, "FAILED", e.getMessage(), vars);
+                throw e;
+            }
+            List<String> warnings = hooks.post(dev.cellar.hooks.Hook.DELETE, "COMPLETED", null, vars).map(List::of).orElse(List.of());
+            return new DeleteResult(r.server(), r.id(), r.bytesFreed(), r.filesDeleted(), warnings);
         } catch (dev.cellar.backup.BackupRemoval.RefusedException e) {
             throw new CellarException(ExitCode.REFUSED, e.getMessage());
         } catch (java.util.NoSuchElementException e) {

@@ -145,9 +145,11 @@ final class BackupCommands {
         public Integer call() {
             CellarCommand root = CellarCommand.root(spec);
             var r = root.cellar().deleteBackup(server, id);
-            root.output().result(r, out -> out.println("Deleted backup " + r.id() + " of server " + r.server() + ": "
-                    + r.filesDeleted() + " files, " + size(r.bytesFreed()) + " freed."));
-            return ExitCode.OK.code();
+            root.output().result(r, out -> {
+                out.println("Deleted backup " + r.id() + " of server " + r.server() + ": " + r.filesDeleted() + " files, " + size(r.bytesFreed()) + " freed.");
+                r.warnings().forEach(w -> out.println("WARNING: " + w));
+            });
+            return r.warnings().isEmpty() ? ExitCode.OK.code() : ExitCode.WARNING.code();
         }
     }
 

@@ -26,10 +26,39 @@ public final class PruneExecution {
     public record Outcome(int backups, int walFiles, int bundleFiles, long bytes, java.util.List<String> keptSincePlanned) {
     }
 
+    /**
+     * Called around the deletion of each backup: the delete hooks (docs/hooks.md). Not called for a backup whose
+     * deletion an earlier, interrupted prune began (its delete marker exists): that one is finished.
+     */
+    public interface BackupDeletions {
+        /**
+         * Before the first file of a backup is deleted. Throwing aborts the prune there: this backup and those
+         * after it are left whole, and no WAL file or bundle is deleted.
+         */
+        void before(String backupId);
+
+        /** After a backup's deletion, also when it failed ({@code error}: the one-line cause; null on success). */
+        void after(String backupId, String error);
+
+        BackupDeletions NONE = new BackupDeletions() {
+            @Override
+            public void before(String backupId) {
+            }
+
+            @Override
+            public void after(String backupId, String error) {
+            }
+        };
+    }
+
     private PruneExecution() {
     }
 
     public static Outcome execute(Storage storage, PrunePlan plan) throws IOException {
+        return execute(storage, plan, BackupDeletions.NONE);
+    }
+
+    public static Outcome execute(Storage storage, PrunePlan plan, BackupDeletions deletions) throws IOException {
         String server = plan.server();
         long bytes = 0;
         int backups = 0;
@@ -51,16 +80,25 @@ public final class PruneExecution {
                 continue; // gone already
             }
             if (!marked) {
-                storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
+                deletions.before(id);
             }
-            for (String meta : new String[] {BackupInfo.path(server, id) + ".copy", BackupInfo.path(server, id)}) {
-                bytes += Math.max(0, deleteIfExists(storage, meta));
-            }
-            for (Storage.Entry e : storage.list(dir)) {
-                if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
-                    bytes += Math.max(0, deleteIfExists(storage, dir + "/" + e.name()));
+            try {
+                if (!marked) {
+                    storage.write(dir + "/" + PrunePlanner.DELETE_MARKER, new byte[0], Storage.IfExists.REPLACE);
                 }
+                for (String meta : new String[] {BackupInfo.path(server, id) + ".copy", BackupInfo.path(server, id)}) {
+                    bytes += Math.max(0, deleteIfExists(storage, meta));
+                }
+                for (Storage.Entry e : storage.list(dir)) {
+                    if (!e.directory() && !e.name().equals(PrunePlanner.DELETE_MARKER)) {
+                        bytes += Math.max(0, deleteIfExists(storage, dir + "/" + e.name()));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                deletions.after(id, e.toString());
+                throw e;
             }
+            deletions.after(id, null);
             backups++;
         }
         int wal = 0;

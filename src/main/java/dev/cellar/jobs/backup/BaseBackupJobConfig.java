@@ -99,7 +99,9 @@ public class BaseBackupJobConfig {
                 }
             }
         };
+        // Hooks first: their post-hook runs after `release` (listeners' afterJob run in reverse), once the session and lock are gone.
         return new JobBuilder(JOB, repo)
+                .listener(new dev.cellar.jobs.JobHooks(settings, repo, dev.cellar.hooks.Hook.BACKUP, BaseBackupJobConfig::hookVariables))
                 .listener(release)
                 .start(step(PREFLIGHT, repo, tm, (c, ctx) -> preflight(c, ctx, attempt(attempts, c), settings)))
                 .next(step(START, repo, tm, (c, ctx) -> start(ctx, attempt(attempts, c))))
@@ -111,6 +113,20 @@ public class BaseBackupJobConfig {
                 .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c))))
                 .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))
                 .build();
+    }
+
+    /**
+     * CELLAR_BACKUP_ID; CELLAR_BACKUP_TYPE (full or incremental) and CELLAR_PARENT_ID once preflight decided them
+     * (after, or before a restart); CELLAR_FULL_REQUESTED (--full).
+     */
+    static Map<String, String> hookVariables(JobExecution execution, dev.cellar.hooks.Hook.Phase phase) {
+        ExecutionContext ctx = execution.getExecutionContext();
+        Map<String, String> vars = new java.util.LinkedHashMap<>();
+        vars.put("CELLAR_BACKUP_ID", execution.getJobParameters().getString(BACKUP_ID));
+        vars.put("CELLAR_BACKUP_TYPE", ctx.getString(TYPE, ""));
+        vars.put("CELLAR_PARENT_ID", ctx.getString(PARENT, ""));
+        vars.put("CELLAR_FULL_REQUESTED", String.valueOf("true".equals(execution.getJobParameters().getString(FULL))));
+        return vars;
     }
 
     private static BackupAttempt attempt(Map<Long, BackupAttempt> attempts, ChunkContext chunk) {

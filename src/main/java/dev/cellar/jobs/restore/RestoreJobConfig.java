@@ -129,12 +129,31 @@ public class RestoreJobConfig {
             }
         };
         return new JobBuilder(JOB, repo)
+                .listener(new dev.cellar.jobs.JobHooks(settings, repo, dev.cellar.hooks.Hook.RECOVERY, RestoreJobConfig::hookVariables))
                 .listener(lockHolder)
                 .start(TaskletSteps.oneShot(PLAN, repo, tm, (c, step) -> plan(c, settings)))
                 .next(TaskletSteps.oneShot(RESTORE_FILES, repo, tm, (c, step) -> restoreFiles(c, step, settings, repo)))
                 .next(TaskletSteps.oneShot(STAGE_WAL, repo, tm, (c, step) -> stageWal(c, step, settings)))
                 .next(TaskletSteps.oneShot(WRITE_RECOVERY_CONFIG, repo, tm, (c, step) -> writeRecoveryConfig(c, settings)))
                 .build();
+    }
+
+    /**
+     * CELLAR_DESTINATION; CELLAR_BACKUP_ID (before: as requested, an ID, latest or auto; after planning: the backup
+     * restored); CELLAR_RECOVERY_TARGET ({@code time:<instant>}, {@code lsn:X/X},
+     * {@code xid:N}, {@code name:S}, {@code immediate}; empty: all archived WAL), CELLAR_TARGET_TIMELINE, CELLAR_TARGET_ACTION.
+     */
+    static Map<String, String> hookVariables(JobExecution execution, dev.cellar.hooks.Hook.Phase phase) {
+        var p = execution.getJobParameters();
+        Map<String, String> vars = new LinkedHashMap<>();
+        vars.put("CELLAR_DESTINATION", p.getString(DESTINATION));
+        String planned = execution.getExecutionContext().getString(PLANNED, null);
+        vars.put("CELLAR_BACKUP_ID", planned != null ? RestorePlan.decode(planned).backupId() : p.getString(BACKUP));
+        String target = p.getString(TARGET);
+        vars.put("CELLAR_RECOVERY_TARGET", target == null || target.equals("end") ? "" : target); // time:<instant>, lsn:X/X, xid:N, name:S, immediate
+        vars.put("CELLAR_TARGET_TIMELINE", p.getString(TARGET_TIMELINE) == null ? "" : p.getString(TARGET_TIMELINE));
+        vars.put("CELLAR_TARGET_ACTION", p.getString(TARGET_ACTION) == null ? "" : p.getString(TARGET_ACTION));
+        return vars;
     }
 
     private static String param(ChunkContext chunk, String name) {

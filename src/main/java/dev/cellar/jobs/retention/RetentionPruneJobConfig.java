@@ -90,9 +90,10 @@ public class RetentionPruneJobConfig {
             }
         };
         return new JobBuilder(JOB, repo)
+                .listener(dev.cellar.jobs.JobHooks.warningsToExitStatus())
                 .listener(locks)
                 .start(TaskletSteps.oneShot(PLAN, repo, tm, (chunk, step) -> plan(chunk, settings)))
-                .next(TaskletSteps.oneShot(EXECUTE, repo, tm, (chunk, step) -> execute(chunk, settings)))
+                .next(TaskletSteps.oneShot(EXECUTE, repo, tm, (chunk, step) -> execute(chunk, settings, repo)))
                 .build();
     }
 
@@ -148,7 +149,31 @@ public class RetentionPruneJobConfig {
         }
     }
 
-    private static void execute(ChunkContext chunk, CellarSettings settings) throws Exception {
+    /**
+     * The delete hooks around each backup the prune deletes (CELLAR_DELETED_BY=retention-prune): a failing pre-delete
+     * stops the prune there (the step fails naming the hook; a restart carries on with the same plan); a failing
+     * post-delete is a warning of the execution.
+     */
+    private static PruneExecution.BackupDeletions deleteHooks(ChunkContext chunk, CellarSettings settings, String server, JobRepository repo) {
+        dev.cellar.hooks.HookRunner hooks = new dev.cellar.hooks.HookRunner(settings, server);
+        JobExecution job = chunk.getStepContext().getStepExecution().getJobExecution();
+        java.util.function.Function<String, Map<String, String>> vars = id -> Map.of("CELLAR_BACKUP_ID", id, "CELLAR_DELETED_BY", JOB,
+                "CELLAR_JOB", JOB, "CELLAR_JOB_EXECUTION_ID", String.valueOf(job.getId()));
+        return new PruneExecution.BackupDeletions() {
+            @Override
+            public void before(String backupId) {
+                hooks.pre(dev.cellar.hooks.Hook.DELETE, vars.apply(backupId));
+            }
+
+            @Override
+            public void after(String backupId, String error) {
+                hooks.post(dev.cellar.hooks.Hook.DELETE, error == null ? "COMPLETED" : "FAILED", error, vars.apply(backupId))
+                        .ifPresent(w -> dev.cellar.jobs.JobHooks.warn(job, w, repo));
+            }
+        };
+    }
+
+    private static void execute(ChunkContext chunk, CellarSettings settings, JobRepository repo) throws Exception {
         if ("true".equals(param(chunk, DRY_RUN))) {
             return;
         }
@@ -158,7 +183,7 @@ public class RetentionPruneJobConfig {
             long segmentSize = ServerIdentity.read(storage, plan.server()).map(ServerIdentity::walSegmentSize).orElse(16L << 20);
             PruneExecution.Outcome o;
             try {
-                o = PruneExecution.execute(storage, plan);
+                o = PruneExecution.execute(storage, plan, deleteHooks(chunk, settings, plan.server(), repo));
             } finally {
                 if (!plan.deleteWal().isEmpty()) {
                     WalIndex.rebuild(storage, plan.server(), segmentSize); // whatever execute got to; also on a restart

@@ -39,8 +39,20 @@ public class WalSweepJobConfig {
     static final int CHUNK = 8;
 
     @Bean
-    public Job walSweepJob(JobRepository repo, Step walSweepStep) {
-        return new JobBuilder(JOB, repo).start(walSweepStep).build();
+    public Job walSweepJob(JobRepository repo, Step walSweepStep, CellarSettings settings) {
+        return new JobBuilder(JOB, repo)
+                .listener(new dev.cellar.jobs.JobHooks(settings, repo, dev.cellar.hooks.Hook.ARCHIVE, WalSweepJobConfig::hookVariables))
+                .start(walSweepStep).build();
+    }
+
+    /** After the run, CELLAR_WAL_ARCHIVED: how many WAL files it archived. */
+    static java.util.Map<String, String> hookVariables(org.springframework.batch.core.job.JobExecution execution, dev.cellar.hooks.Hook.Phase phase) {
+        if (phase == dev.cellar.hooks.Hook.Phase.PRE) {
+            return java.util.Map.of();
+        }
+        long archived = execution.getStepExecutions().stream()
+                .mapToLong(s -> s.getExecutionContext().containsKey(ARCHIVED) ? s.getExecutionContext().getLong(ARCHIVED) : 0).sum();
+        return java.util.Map.of("CELLAR_WAL_ARCHIVED", Long.toString(archived));
     }
 
     @Bean
