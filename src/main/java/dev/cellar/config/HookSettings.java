@@ -21,8 +21,8 @@ public record HookSettings(Duration timeout, Map<String, List<String>> commands)
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
-    /** The form of {@code hooks.timeout}. */
-    public static final String TIMEOUT_FORM = "\"<n> SECONDS|MINUTES|HOURS\" (e.g. \"5 MINUTES\")";
+    /** The form of {@code hooks.timeout}: the same as every other duration setting ({@link AgeLimit}). */
+    public static final String TIMEOUT_FORM = AgeLimit.EXPECTED_FORM;
 
     public HookSettings {
         commands = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(commands));
@@ -38,18 +38,17 @@ public record HookSettings(Duration timeout, Map<String, List<String>> commands)
         return Optional.ofNullable(commands.get(name));
     }
 
-    /** Parses a timeout: Barman's words, with seconds too (a hook is often short). */
+    /** Parses a timeout, written like every other duration setting: {@code 30 SECONDS}, {@code 5 MINUTES}, {@code 1 HOUR}. */
     public static Duration parseTimeout(String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})\\s*(SECOND|SECONDS|MINUTE|MINUTES|HOUR|HOURS)")
-                .matcher(text == null ? "" : text.trim().toUpperCase(java.util.Locale.ROOT));
-        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+        Duration d;
+        try {
+            d = AgeLimit.parse(text).duration();
+        } catch (IllegalArgumentException e) {
+            d = Duration.ZERO;
+        }
+        if (d.isZero()) {
             throw new IllegalArgumentException("'" + text + "' is not a timeout; expected " + TIMEOUT_FORM);
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2).replaceAll("S$", "")) {
-            case "SECOND" -> Duration.ofSeconds(n);
-            case "MINUTE" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+        return d;
     }
 }

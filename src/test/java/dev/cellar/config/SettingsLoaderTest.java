@@ -256,7 +256,8 @@ class SettingsLoaderTest {
                 .isEqualTo("cellar.servers.main.hooks.post-backup: 'bin/notify' is not a program; expected an absolute path or a name found in PATH");
         assertThat(mistake(withHooks("post-backup: [[/bin/true]]")).getMessage())
                 .startsWith("cellar.servers.main.hooks.post-backup: every element must be a single value");
-        assertThat(mistake(withHooks("timeout: 5 DAYS")).getMessage())
-                .isEqualTo("cellar.servers.main.hooks.timeout: '5 DAYS' is not a timeout; expected \"<n> SECONDS|MINUTES|HOURS\" (e.g. \"5 MINUTES\")");
+        assertThat(mistake(withHooks("timeout: 5 FORTNIGHTS")).getMessage())
+                .isEqualTo("cellar.servers.main.hooks.timeout: '5 FORTNIGHTS' is not a timeout; expected \"<n> SECONDS|MINUTES|HOURS|DAYS|WEEKS\" (e.g. \"1 DAY\")");
+        assertThat(mistake(withHooks("timeout: 0 SECONDS")).getMessage()).startsWith("cellar.servers.main.hooks.timeout: '0 SECONDS' is not a timeout;");
     }
 }
