@@ -33,6 +33,16 @@ public record Actor(String user, String runAs, String host, long pid) {
         return new Actor(SCHEDULER, System.getProperty("user.name"), ProcessOwner.localHost(), ProcessHandle.current().pid());
     }
 
+    /**
+     * Someone acting through {@code cellar serve}'s page or API: {@code web:<basic-auth user>}, or
+     * {@code web:anonymous} when serve has no authentication (loopback only); the host is the
+     * client's address.
+     */
+    public static Actor web(String authenticatedUser, String remoteAddress) {
+        return new Actor("web:" + (authenticatedUser == null || authenticatedUser.isBlank() ? "anonymous" : authenticatedUser),
+                System.getProperty("user.name"), remoteAddress, ProcessHandle.current().pid());
+    }
+
     @Override
     public String toString() {
         return (user.equals(runAs) ? user : user + " (as " + runAs + ")") + "@" + host;

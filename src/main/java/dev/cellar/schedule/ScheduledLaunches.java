@@ -132,10 +132,10 @@ public class ScheduledLaunches {
                 detail = cellar.archiveWal(f.server(), f.scheduledFireTime());
                 break;
             case VERIFY_RESTORE:
-                detail = cellar.verify(f.server(), null, false).execution();
+                detail = cellar.actingAs(dev.cellar.audit.Actor.scheduler(), () -> cellar.verify(f.server(), null, false)).execution();
                 break;
             case RETENTION_PRUNE:
-                detail = cellar.prune(f.server(), false).execution();
+                detail = cellar.actingAs(dev.cellar.audit.Actor.scheduler(), () -> cellar.prune(f.server(), false)).execution();
                 break;
             default:
                 throw new IllegalStateException("no launch for " + f.job());

@@ -93,8 +93,9 @@ public class ApiController {
 
     /** Restarts a FAILED or STOPPED execution in the background: 202 with what was started. */
     @PostMapping("/executions/{id}/restart")
-    public ResponseEntity<RestartLauncher.Started> restart(@PathVariable long id) {
-        return ResponseEntity.status(HttpStatus.ACCEPTED).body(restarts.restart(id));
+    public ResponseEntity<RestartLauncher.Started> restart(@PathVariable long id, jakarta.servlet.http.HttpServletRequest request) {
+        dev.cellar.audit.Actor who = dev.cellar.audit.Actor.web((String) request.getAttribute(BasicAuthFilter.USER_ATTRIBUTE), request.getRemoteAddr());
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(restarts.restart(id, who));
     }
 
     private static final Pattern AGE = Pattern.compile("(\\d+)([mhdw])");

@@ -54,12 +54,27 @@ public class BasicAuthFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (expected == null || isOpen(request.getRequestURI()) || authorized(request.getHeader("Authorization"))) {
+        if (expected == null || isOpen(request.getRequestURI())) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (authorized(request.getHeader("Authorization"))) {
+            request.setAttribute(USER_ATTRIBUTE, userOf(request.getHeader("Authorization")));
             chain.doFilter(request, response);
             return;
         }
         response.setHeader("WWW-Authenticate", "Basic realm=\"" + REALM + "\", charset=\"UTF-8\"");
         response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "authentication required");
+    }
+
+    /** Request attribute: the user this filter authenticated (absent without authentication). */
+    static final String USER_ATTRIBUTE = "cellar.web.user";
+
+    /** The user part of a Basic Authorization header (call only once it is verified). */
+    private static String userOf(String header) {
+        String decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+        int colon = decoded.indexOf(':');
+        return colon < 0 ? decoded : decoded.substring(0, colon);
     }
 
     private boolean authorized(String header) {

@@ -50,7 +50,8 @@ public class RestartLauncher implements AutoCloseable {
         this.onFinish = List.copyOf(onFinish);
     }
 
-    public Started restart(long executionId) {
+    /** Restarts in the background; the audit records {@code who} (the page's user), not serve's OS user. */
+    public Started restart(long executionId, dev.cellar.audit.Actor who) {
         ExecutionSummary s = history.show(executionId).execution(); // NOT_FOUND (404) when unknown
         if (!ExecutionView.restartable(s.status())) {
             throw new CellarException(ExitCode.REFUSED, "execution " + executionId + " is " + s.status()
@@ -64,7 +65,7 @@ public class RestartLauncher implements AutoCloseable {
             run = CompletableFuture.supplyAsync(() -> {
                 try {
                     log.info("Restarting {} execution {} of server {} (asked through the web page)", s.job(), executionId, s.server());
-                    ExecutionDetail d = cellar.restartJob(executionId);
+                    ExecutionDetail d = cellar.actingAs(who, () -> cellar.restartJob(executionId));
                     log.info("Restart of execution {}: execution {} ended {}", executionId, d.execution().id(), d.execution().status());
                     return d;
                 } finally {

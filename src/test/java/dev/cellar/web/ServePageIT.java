@@ -212,6 +212,10 @@ class ServePageIT {
             assertThat(after.execution().status()).isEqualTo("COMPLETED");
             assertThat(after.parameters().get(BaseBackupJobConfig.BACKUP_ID)).isEqualTo(before.parameters().get(BaseBackupJobConfig.BACKUP_ID));
             String backupId = after.parameters().get(BaseBackupJobConfig.BACKUP_ID);
+            // The audit says who restarted it: the page's (unauthenticated, loopback) user, from the browser's address.
+            CliRun audit = CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "audit", "--action", "jobs restart");
+            assertThat(audit.exitCode()).as(audit.toString()).isZero();
+            assertThat(audit.out()).contains("\"user\" : \"web:anonymous\"").contains("\"host\" : \"127.0.0.1\"").contains(Long.toString(failedId));
 
             // The server table shows the backup once the page refreshes (the snapshot is at most 5 s old).
             browser.findElement(By.id("refresh")).click();
