@@ -58,7 +58,7 @@ class ClusteredServeIT {
         List<ServeProcess.Firing> all;
         try (ServeProcess a = ServeProcess.start(config, dir.resolve("a.log"));
              ServeProcess b = ServeProcess.start(config, dir.resolve("b.log"))) {
-            a.await(Duration.ofSeconds(120), () -> sweeps(a).size() + sweeps(b).size() >= 25);
+            a.await(Duration.ofSeconds(120), () -> sweeps(a).size() + sweeps(b).size() >= 22);
             assertThat(a.sigterm()).isZero();
             assertThat(b.sigterm()).isZero();
             all = new java.util.ArrayList<>(sweeps(a));

@@ -142,10 +142,10 @@ class ServeIT {
                   wal-sweep: "*/2 * * * * ?"
                   verify-restore: "off"
                 """, "misfire-threshold: 1 SECONDS\n");
-        // About 40 segments of real, poorly compressible WAL waiting in the spool.
-        pg.execute("CREATE TABLE sigterm_wal AS SELECT g, md5(g::text) || md5((g * 7)::text) AS a FROM generate_series(1, 4500000) g",
+        // About 20 segments of real, poorly compressible WAL waiting in the spool (a sweep stores them in chunks of 8).
+        pg.execute("CREATE TABLE sigterm_wal AS SELECT g, md5(g::text) || md5((g * 7)::text) AS a FROM generate_series(1, 2500000) g",
                 "SELECT pg_switch_wal()");
-        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> spooled(pg.spool()) >= 24);
+        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> spooled(pg.spool()) >= 14);
         Thread.sleep(500);
         CatalogRows catalog = CatalogRows.h2(dir.resolve("home"));
         long stoppedId;
@@ -179,11 +179,11 @@ class ServeIT {
 
     @Test
     void aBackupLeftRunningByAKilledServeIsRestartedByItsNextFiringAndASecondServeOnTheCatalogIsRefused(PostgresCluster pg) throws Exception {
-        // A backup every 20 seconds that takes several (bwlimit): kill -9 serve in the middle of one.
+        // A backup every 15 seconds that takes several (bwlimit): kill -9 serve in the middle of one.
         Path config = config(pg, """
                 bwlimit: 160K
                 schedules:
-                  base-backup: "0/20 * * * * ?"
+                  base-backup: "0/15 * * * * ?"
                   wal-sweep: "off"
                   verify-restore: "off"
                 """, "misfire-threshold: 1 SECONDS\n");
