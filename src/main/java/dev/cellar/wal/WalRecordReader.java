@@ -41,6 +41,17 @@ public final class WalRecordReader {
     public static final int XLOG_XACT_COMMIT_PREPARED = 0x30;
     public static final int XLOG_XACT_ABORT_PREPARED = 0x40;
 
+    /** {@code XLOG_SWITCH} (RM_XLOG_ID). */
+    public static final int XLOG_SWITCH = 0x40;
+    /** Low bit of {@code xl_info}: the record changes relation files in a way its block references do not show. */
+    public static final int XLR_SPECIAL_REL_UPDATE = 0x01;
+
+    private static final int PAGE = WalPageHeader.XLOG_BLCKSZ;
+    /** {@code XLogRecordMaxSize} (1020 MiB); anything longer is garbage. */
+    private static final long MAX_RECORD = 1020L * 1024 * 1024;
+    private static final int XLP_FIRST_IS_CONTRECORD = 0x0001;
+    private static final int XLP_FIRST_IS_OVERWRITE_CONTRECORD = 0x0008;
+    private static final int BKPBLOCK_FORK_MASK = 0x0F;
     private static final int SIZE_OF_RECORD = 24;
     private static final int SHORT_HEADER = 24;
     private static final int LONG_HEADER = 40;
@@ -51,8 +62,16 @@ public final class WalRecordReader {
     /** Since PostgreSQL 2000-01-01, in microseconds from the Unix epoch. */
     private static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
 
-    /** One record: where it starts, its transaction id, resource manager, info bits and main data. */
-    public record Record(Lsn lsn, long xid, int rmid, int info, byte[] mainData) {
+    /** A block reference of a record: the relation file ({@code RelFileLocator}), the fork and the block number. */
+    public record BlockRef(long tablespace, long database, long relation, int fork, long block) {
+    }
+
+    /**
+     * One record: where it starts and ends, its transaction id, resource manager, info bits ({@code xl_info},
+     * all eight), main data and block references. {@code problem} is null unless the record's CRC verified
+     * but its fragment headers could not be decoded (then {@code blocks} is empty and {@code mainData} too).
+     */
+    public record Record(Lsn lsn, Lsn end, long xid, int rmid, int info, byte[] mainData, List<BlockRef> blocks, String problem) {
 
         /** A commit or abort (of a transaction or a prepared one): its time is {@code recovery_target_time}'s clock. */
         public boolean isTransactionEnd() {
@@ -72,6 +91,15 @@ public final class WalRecordReader {
             return rmid == RM_XLOG_ID && (info & 0xF0) == XLOG_RESTORE_POINT;
         }
 
+        public boolean isSwitch() {
+            return rmid == RM_XLOG_ID && (info & 0xF0) == XLOG_SWITCH;
+        }
+
+        /** {@code XLR_SPECIAL_REL_UPDATE}: the record changes relation files in a way its block references do not show. */
+        public boolean isSpecialRelUpdate() {
+            return (info & XLR_SPECIAL_REL_UPDATE) != 0;
+        }
+
         /** {@code xact_time} of a commit or abort, or {@code rp_time} of a restore point: the first 8 bytes of main data. */
         public java.time.Instant time() {
             long micros = ByteBuffer.wrap(mainData, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() + POSTGRES_EPOCH_MICROS;
@@ -88,6 +116,35 @@ public final class WalRecordReader {
         }
     }
 
+    /** Why reading a segment stopped. */
+    public enum End {
+        /** Every record starting in the segment was read; the next one starts in the next segment. */
+        SEGMENT_END,
+        /** An {@code XLOG_SWITCH} record: the rest of the segment holds no WAL. */
+        SWITCH,
+        /** Valid WAL stops inside the segment ({@code detail} says where and why). */
+        END_OF_WAL,
+        /** The last record starting in the segment continues into a segment the caller did not supply. */
+        NEEDS_NEXT
+    }
+
+    /** The records starting in one segment, in order, and why reading stopped. */
+    public record Segment(List<Record> records, End end, String detail) {
+    }
+
+    /** The segments after the one being read, for the record that crosses its end. */
+    @FunctionalInterface
+    public interface Continuation {
+
+        /**
+         * The first {@code bytes} bytes (fewer if the file is shorter) of the {@code k}-th segment after the one
+         * being read ({@code k >= 1}), or null when that segment is not available.
+         */
+        byte[] head(int k, int bytes) throws java.io.IOException;
+
+        Continuation NONE = (k, bytes) -> null;
+    }
+
     private WalRecordReader() {
     }
 
@@ -99,112 +156,271 @@ public final class WalRecordReader {
      * @param pgMajor       the server's major (decides the compressed-image flag of block headers)
      */
     public static List<Record> read(byte[] segment, Lsn segmentStart, int pgMajor) {
-        int pageSize = WalPageHeader.XLOG_BLCKSZ;
-        // Strip page headers: records are contiguous in the remaining bytes, and since both header
-        // sizes are multiples of 8, MAXALIGN holds there too. Remember where each page's payload starts.
-        int pages = segment.length / pageSize;
-        byte[] stream = new byte[segment.length];
-        long[] payloadLsn = new long[pages];
-        int[] payloadStart = new int[pages];
-        int length = 0;
-        int firstRemaining = 0;
-        for (int p = 0; p < pages; p++) {
-            int base = p * pageSize;
-            ByteBuffer b = ByteBuffer.wrap(segment, base, SHORT_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-            long pageAddress = b.getLong(base + 8);
-            if (pageAddress != segmentStart.value() + base) {
-                break; // a page that was never written in this life of the file
-            }
-            int header = p == 0 ? LONG_HEADER : SHORT_HEADER;
-            if (p == 0) {
-                firstRemaining = b.getInt(base + 16);
-            }
-            payloadStart[p] = length;
-            payloadLsn[p] = segmentStart.value() + base + header;
-            System.arraycopy(segment, base + header, stream, length, pageSize - header);
-            length += pageSize - header;
+        try {
+            return read(segment, segmentStart, pgMajor, Continuation.NONE).records();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e); // Continuation.NONE does no I/O
         }
-        List<Record> out = new ArrayList<>();
-        long pos = align(Integer.toUnsignedLong(firstRemaining));
-        ByteBuffer s = ByteBuffer.wrap(stream, 0, length).order(ByteOrder.LITTLE_ENDIAN);
-        while (pos + SIZE_OF_RECORD <= length) {
-            int at = (int) pos;
-            long total = Integer.toUnsignedLong(s.getInt(at));
-            if (total < SIZE_OF_RECORD || at + total > length) {
-                break; // end of valid WAL, or a record that continues into the next segment
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(stream, at + SIZE_OF_RECORD, (int) total - SIZE_OF_RECORD);
-            crc.update(stream, at, 20);
-            if ((int) crc.getValue() != s.getInt(at + 20)) {
-                break;
-            }
-            int info = Byte.toUnsignedInt(stream[at + 16]);
-            int rmid = Byte.toUnsignedInt(stream[at + 17]);
-            long xid = Integer.toUnsignedLong(s.getInt(at + 4));
-            byte[] main = mainData(s, stream, at, (int) total, pgMajor);
-            out.add(new Record(Lsn.of(lsnOf(at, payloadStart, payloadLsn)), xid, rmid, info, main));
-            pos = align(pos + total);
-        }
-        return out;
-    }
-
-    private static long lsnOf(int streamPos, int[] payloadStart, long[] payloadLsn) {
-        int payload = WalPageHeader.XLOG_BLCKSZ - SHORT_HEADER;
-        int firstPayload = WalPageHeader.XLOG_BLCKSZ - LONG_HEADER;
-        int page = streamPos < firstPayload ? 0 : 1 + (streamPos - firstPayload) / payload;
-        return payloadLsn[page] + (streamPos - payloadStart[page]);
     }
 
     /**
-     * Walks the fragment headers after the record header to find the main data's length; empty if there is none.
-     * As PostgreSQL's {@code DecodeXLogRecord}, the walk stops where only the blocks' data (their data and images)
-     * remains: those bytes are not headers, whatever they look like.
+     * The valid records that start in this segment, the one crossing its end included when {@code next} supplies
+     * the segments it continues into (their pages are checked to carry the expected address and the
+     * continuation flag; {@code XLP_FIRST_IS_OVERWRITE_CONTRECORD} there means the crossing record was abandoned
+     * by a crash recovery and is not part of the WAL).
      */
-    private static byte[] mainData(ByteBuffer s, byte[] stream, int at, int total, int pgMajor) {
-        int p = at + SIZE_OF_RECORD;
-        int end = at + total;
-        long mainLength = 0;
-        long blockData = 0;
-        while (end - p > blockData) {
-            int id = Byte.toUnsignedInt(stream[p++]);
-            if (id == 255) {
-                mainLength = Byte.toUnsignedInt(stream[p]);
-                break;
-            } else if (id == 254) {
-                mainLength = Integer.toUnsignedLong(s.getInt(p));
-                break;
-            } else if (id == 253) {
-                p += 2; // replication origin
-            } else if (id == 252) {
-                p += 4; // top-level transaction id (14+)
-            } else if (id <= XLR_MAX_BLOCK_ID) {
-                int forkFlags = Byte.toUnsignedInt(stream[p]);
-                blockData += Short.toUnsignedInt(s.getShort(p + 1));
-                p += 1 + 2; // fork_flags, data_length
-                if ((forkFlags & BKPBLOCK_HAS_IMAGE) != 0) {
-                    blockData += Short.toUnsignedInt(s.getShort(p)); // bimg_len
-                    int bimgInfo = Byte.toUnsignedInt(stream[p + 4]);
-                    p += 5; // bimg_len, hole_offset, bimg_info
-                    boolean compressed = pgMajor <= 14 ? (bimgInfo & 0x02) != 0 : (bimgInfo & 0x1C) != 0;
-                    if ((bimgInfo & BKPIMAGE_HAS_HOLE) != 0 && compressed) {
-                        p += 2; // hole_length
-                    }
-                }
-                if ((forkFlags & BKPBLOCK_SAME_REL) == 0) {
-                    p += 12; // RelFileLocator
-                }
-                p += 4; // block number
-            } else {
-                return new byte[0]; // not a record this reader understands
+    public static Segment read(byte[] segment, Lsn segmentStart, int pgMajor, Continuation next) throws java.io.IOException {
+        PageStream in = new PageStream(segment, segmentStart.value(), next);
+        List<Record> out = new ArrayList<>();
+        long pos = align(Integer.toUnsignedLong(in.firstRemaining));
+        while (true) {
+            if (pos >= in.ownLength) {
+                return in.ownComplete ? new Segment(out, End.SEGMENT_END, "")
+                        : new Segment(out, End.END_OF_WAL, "page " + in.ownPages + " of the segment has the address of another position");
             }
+            int at = (int) pos;
+            String shortOf = in.ensure(at + SIZE_OF_RECORD);
+            if (shortOf != null) {
+                return in.stop(out, at, shortOf);
+            }
+            long total = Integer.toUnsignedLong(in.buffer().getInt(at));
+            if (total == 0) {
+                return new Segment(out, End.END_OF_WAL, "no record at " + in.lsnOf(at) + " (zero length)");
+            }
+            if (total < SIZE_OF_RECORD || total > MAX_RECORD) {
+                return new Segment(out, End.END_OF_WAL, "invalid record length " + total + " at " + in.lsnOf(at));
+            }
+            shortOf = in.ensure(at + total);
+            if (shortOf != null) {
+                return in.stop(out, at, shortOf);
+            }
+            byte[] stream = in.bytes;
+            CRC32C crc = new CRC32C();
+            crc.update(stream, at + SIZE_OF_RECORD, (int) total - SIZE_OF_RECORD);
+            crc.update(stream, at, 20);
+            if ((int) crc.getValue() != in.buffer().getInt(at + 20)) {
+                return new Segment(out, End.END_OF_WAL, "record at " + in.lsnOf(at) + " fails its CRC-32C"
+                        + (at + total > in.ownLength ? " (it crosses into the next segment)" : ""));
+            }
+            int info = Byte.toUnsignedInt(stream[at + 16]);
+            int rmid = Byte.toUnsignedInt(stream[at + 17]);
+            long xid = Integer.toUnsignedLong(in.buffer().getInt(at + 4));
+            Record r = decode(in, at, (int) total, pgMajor, xid, rmid, info);
+            out.add(r);
+            if (r.isSwitch()) {
+                return new Segment(out, End.SWITCH, "");
+            }
+            pos = align(pos + total);
         }
-        if (mainLength <= 0 || mainLength > total) {
-            return new byte[0];
+    }
+
+    /**
+     * The segment's pages with their headers stripped, so that records are contiguous (both header sizes are
+     * multiples of 8, so MAXALIGN holds there too), followed on demand by pages of the next segments.
+     */
+    private static final class PageStream {
+        private final long segmentStart;
+        private final int segmentSize;
+        private final Continuation next;
+        byte[] bytes;
+        int length;
+        /** Where each page's payload starts in the stream, and its WAL location. */
+        private int[] pageStart = new int[64];
+        private long[] pageLsn = new long[64];
+        private int pages;
+        final int firstRemaining;
+        final int ownLength;
+        final int ownPages;
+        final boolean ownComplete;
+        /** Segments after this one appended so far, and pages of the last one. */
+        private int appendedSegment;
+        private int appendedPages;
+        private boolean abandoned;
+
+        PageStream(byte[] segment, long segmentStart, Continuation next) {
+            this.segmentStart = segmentStart;
+            this.segmentSize = segment.length;
+            this.next = next;
+            this.bytes = new byte[segment.length];
+            int total = segment.length / PAGE;
+            int p = 0;
+            for (; p < total; p++) {
+                int base = p * PAGE;
+                if (le(segment, base + 8) != segmentStart + base) {
+                    break; // a page that was never written in this life of the file
+                }
+                addPage(segment, base, p == 0 ? LONG_HEADER : SHORT_HEADER, segmentStart + base);
+            }
+            this.firstRemaining = total > 0 && p > 0 ? leInt(segment, 16) : 0;
+            this.ownLength = length;
+            this.ownPages = p;
+            this.ownComplete = p == total;
+        }
+
+        private void addPage(byte[] source, int base, int header, long pageAddress) {
+            if (pages == pageStart.length) {
+                pageStart = java.util.Arrays.copyOf(pageStart, pages * 2);
+                pageLsn = java.util.Arrays.copyOf(pageLsn, pages * 2);
+            }
+            int payload = PAGE - header;
+            if (length + payload > bytes.length) {
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + payload));
+            }
+            pageStart[pages] = length;
+            pageLsn[pages] = pageAddress + header;
+            pages++;
+            System.arraycopy(source, base + header, bytes, length, payload);
+            length += payload;
+        }
+
+        ByteBuffer buffer() {
+            return ByteBuffer.wrap(bytes, 0, length).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        Lsn lsnOf(int streamPos) {
+            int i = java.util.Arrays.binarySearch(pageStart, 0, pages, streamPos);
+            int page = i >= 0 ? i : -i - 2;
+            return Lsn.of(pageLsn[page] + (streamPos - pageStart[page]));
+        }
+
+        /** Makes the stream at least {@code want} bytes long from the next segments; null when done, else why not. */
+        String ensure(long want) throws java.io.IOException {
+            while (length < want) {
+                if (!ownComplete) {
+                    return "the segment's WAL ends at page " + ownPages;
+                }
+                if (abandoned) {
+                    return "abandoned";
+                }
+                int k = appendedPages == 0 || appendedPages == segmentSize / PAGE ? appendedSegment + 1 : appendedSegment;
+                int firstPage = k == appendedSegment ? appendedPages : 0;
+                long missing = want - length;
+                int pagesWanted = firstPage + 1 + (int) Math.max(0, (missing - (PAGE - (firstPage == 0 ? LONG_HEADER : SHORT_HEADER)) + PAGE - SHORT_HEADER - 1) / (PAGE - SHORT_HEADER));
+                int bytesWanted = (int) Math.min(segmentSize, (long) pagesWanted * PAGE);
+                byte[] head = next.head(k, bytesWanted);
+                if (head == null || head.length < (firstPage + 1) * PAGE) {
+                    return "needs " + (head == null ? "" : "more of ") + "the segment " + k + " after this one";
+                }
+                long base = segmentStart + (long) k * segmentSize;
+                int got = Math.min(head.length, bytesWanted) / PAGE;
+                for (int p = firstPage; p < got; p++) {
+                    int off = p * PAGE;
+                    int pageInfo = Short.toUnsignedInt((short) (head[off + 2] & 0xFF | (head[off + 3] & 0xFF) << 8));
+                    if (le(head, off + 8) != base + off) {
+                        return "bad page address in the segment " + k + " after this one";
+                    }
+                    if (p == 0 && (pageInfo & XLP_FIRST_IS_OVERWRITE_CONTRECORD) != 0) {
+                        abandoned = true;
+                        return "abandoned";
+                    }
+                    if ((pageInfo & XLP_FIRST_IS_CONTRECORD) == 0) {
+                        return "page " + p + " of the segment " + k + " after this one does not continue the record";
+                    }
+                    addPage(head, off, p == 0 ? LONG_HEADER : SHORT_HEADER, base + off);
+                    appendedSegment = k;
+                    appendedPages = p + 1;
+                }
+            }
+            return null;
+        }
+
+        Segment stop(List<Record> out, int at, String why) {
+            if (abandoned) {
+                return new Segment(out, End.END_OF_WAL, "the record at " + lsnOf(at)
+                        + " was abandoned (the next segment starts with XLP_FIRST_IS_OVERWRITE_CONTRECORD)");
+            }
+            if (!ownComplete) {
+                return new Segment(out, End.END_OF_WAL, "the record at " + lsnOf(at) + " is cut off: " + why);
+            }
+            if (why.startsWith("needs")) {
+                return new Segment(out, End.NEEDS_NEXT, "the record at " + lsnOf(at) + " " + why);
+            }
+            return new Segment(out, End.END_OF_WAL, "the record at " + lsnOf(at) + " crosses into the next segment, but " + why);
+        }
+    }
+
+    private static long le(byte[] b, int at) {
+        return ByteBuffer.wrap(b, at, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(at);
+    }
+
+    private static int leInt(byte[] b, int at) {
+        return ByteBuffer.wrap(b, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+    }
+
+    /**
+     * Walks the fragment headers after the record header ({@code DecodeXLogRecord}'s walk): block references,
+     * replication origin, top-level xid, then the main data's length. The walk stops where only the blocks'
+     * data (their data and images) and the main data remain: those bytes are not headers, whatever they look like.
+     */
+    private static Record decode(PageStream in, int at, int total, int pgMajor, long xid, int rmid, int info) {
+        byte[] stream = in.bytes;
+        ByteBuffer s = in.buffer();
+        Lsn lsn = in.lsnOf(at);
+        Lsn end = in.lsnOf(at + total - 1).plus(1);
+        int p = at + SIZE_OF_RECORD;
+        int recordEnd = at + total;
+        long mainLength = 0;
+        long dataTotal = 0;
+        List<BlockRef> blocks = new ArrayList<>(2);
+        long[] rel = null;
+        String problem = null;
+        try {
+            while (recordEnd - p > dataTotal) {
+                int id = Byte.toUnsignedInt(stream[p++]);
+                if (id == 255) {
+                    mainLength = Byte.toUnsignedInt(stream[p]);
+                    p += 1;
+                    dataTotal += mainLength;
+                    break;
+                } else if (id == 254) {
+                    mainLength = Integer.toUnsignedLong(s.getInt(p));
+                    p += 4;
+                    dataTotal += mainLength;
+                    break;
+                } else if (id == 253) {
+                    p += 2; // replication origin
+                } else if (id == 252) {
+                    p += 4; // top-level transaction id (14+)
+                } else if (id <= XLR_MAX_BLOCK_ID) {
+                    int forkFlags = Byte.toUnsignedInt(stream[p]);
+                    dataTotal += Short.toUnsignedInt(s.getShort(p + 1));
+                    p += 1 + 2; // fork_flags, data_length
+                    if ((forkFlags & BKPBLOCK_HAS_IMAGE) != 0) {
+                        dataTotal += Short.toUnsignedInt(s.getShort(p)); // bimg_len
+                        int bimgInfo = Byte.toUnsignedInt(stream[p + 4]);
+                        p += 5; // bimg_len, hole_offset, bimg_info
+                        boolean compressed = pgMajor <= 14 ? (bimgInfo & 0x02) != 0 : (bimgInfo & 0x1C) != 0;
+                        if ((bimgInfo & BKPIMAGE_HAS_HOLE) != 0 && compressed) {
+                            p += 2; // hole_length
+                        }
+                    }
+                    if ((forkFlags & BKPBLOCK_SAME_REL) == 0) {
+                        rel = new long[] {Integer.toUnsignedLong(s.getInt(p)), Integer.toUnsignedLong(s.getInt(p + 4)),
+                            Integer.toUnsignedLong(s.getInt(p + 8))};
+                        p += 12; // RelFileLocator
+                    } else if (rel == null) {
+                        problem = "block " + id + " refers to the previous block's relation, but there is none";
+                        break;
+                    }
+                    blocks.add(new BlockRef(rel[0], rel[1], rel[2], forkFlags & BKPBLOCK_FORK_MASK, Integer.toUnsignedLong(s.getInt(p))));
+                    p += 4; // block number
+                } else {
+                    problem = "unknown fragment id " + id;
+                    break;
+                }
+            }
+            if (problem == null && recordEnd - p != dataTotal) {
+                problem = "fragment lengths do not add up to the record's length";
+            }
+        } catch (IndexOutOfBoundsException e) {
+            problem = "fragment headers run past the record's end";
+        }
+        if (problem != null) {
+            return new Record(lsn, end, xid, rmid, info, new byte[0], List.of(), "record at " + lsn + ": " + problem);
         }
         byte[] main = new byte[(int) mainLength];
-        System.arraycopy(stream, end - (int) mainLength, main, 0, (int) mainLength);
-        return main;
+        System.arraycopy(stream, recordEnd - (int) mainLength, main, 0, (int) mainLength);
+        return new Record(lsn, end, xid, rmid, info, main, blocks, null);
     }
 
     private static long align(long n) {

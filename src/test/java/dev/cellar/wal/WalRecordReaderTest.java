@@ -518,7 +518,7 @@ class WalRecordReaderTest {
     // ---- what a record is ------------------------------------------------------------------------------
 
     private static Record rec(int rmid, int info) {
-        return new Record(Lsn.parse("0/5000028"), 741, rmid, info, new byte[8]);
+        return new Record(Lsn.parse("0/5000028"), Lsn.parse("0/5000048"), 741, rmid, info, new byte[8], List.of(), null);
     }
 
     @Test
@@ -565,7 +565,7 @@ class WalRecordReaderTest {
     void a_time_before_2000_is_negative_microseconds_and_still_exact() {
         byte[] main = le(8).putLong(0, -1).array();
 
-        assertThat(new Record(Lsn.ZERO, 0, RM_XACT, 0, main).time()).isEqualTo(Instant.parse("1999-12-31T23:59:59.999999Z"));
+        assertThat(new Record(Lsn.ZERO, Lsn.ZERO, 0, RM_XACT, 0, main, List.of(), null).time()).isEqualTo(Instant.parse("1999-12-31T23:59:59.999999Z"));
     }
 
     @Test
@@ -575,6 +575,6 @@ class WalRecordReaderTest {
         main.position(8);
         main.put(name.getBytes(StandardCharsets.UTF_8));
 
-        assertThat(new Record(Lsn.ZERO, 0, RM_XLOG, 0x70, main.array()).restorePointName()).isEqualTo(name);
+        assertThat(new Record(Lsn.ZERO, Lsn.ZERO, 0, RM_XLOG, 0x70, main.array(), List.of(), null).restorePointName()).isEqualTo(name);
     }
 }
