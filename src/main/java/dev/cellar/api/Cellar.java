@@ -598,7 +598,14 @@ public final class Cellar implements AutoCloseable {
     }
 
     /** The outcome of {@code cellar rebuild-wal-index}. */
-    public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds) {
+    /**
+     * @param summariesWritten    WAL summaries written for segments that had none (unsafe ones included)
+     * @param summariesUnsafe     of those, the unsafe ones: "segment (reason)"
+     * @param summariesMissing    segments still without a summary: "segment (why)" (the newest segment waits for its
+     *                            successor; a failure names its cause)
+     */
+    public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds,
+                                 int summariesWritten, List<String> summariesUnsafe, List<String> summariesMissing) {
     }
 
     /** {@code cellar rebuild-wal-index SERVER}: the WAL index rebuilt from the repository's listing, under the archive lock. */
@@ -614,7 +621,30 @@ public final class Cellar implements AutoCloseable {
                     .orElseThrow(() -> new CellarException(ExitCode.NOT_FOUND, "server " + server + " has nothing in the repository"));
             try (var lock = dev.cellar.repository.RepositoryLock.acquire(storage, server, "archive", "rebuild-wal-index")) {
                 var s = dev.cellar.wal.WalIndex.rebuild(storage, server, identity.walSegmentSize());
-                return new WalIndexResult(server, s.segmentCount(), s.ranges().size(), s.otherFiles().size(), (System.nanoTime() - start) / 1e9);
+                var summaries = new dev.cellar.wal.WalSummaries(new dev.cellar.wal.WalArchive(storage, server, 3), identity.pgMajor(),
+                        identity.walSegmentSize(), null).writeMissing();
+                int written = 0;
+                List<String> unsafe = new java.util.ArrayList<>();
+                List<String> missing = new java.util.ArrayList<>();
+                for (var n : summaries) {
+                    switch (n.state()) {
+                        case UNSAFE:
+                            unsafe.add(n.segment() + " (" + n.detail() + ")");
+                            written++;
+                            break;
+                        case WRITTEN:
+                            written++;
+                            break;
+                        case DEFERRED:
+                        case FAILED:
+                            missing.add(n.segment() + " (" + n.detail() + ")");
+                            break;
+                        default:
+                            break;
+                    }
+                }
+                return new WalIndexResult(server, s.segmentCount(), s.ranges().size(), s.otherFiles().size(), (System.nanoTime() - start) / 1e9,
+                        written, unsafe, missing);
             }
         } catch (dev.cellar.repository.RepositoryLock.HeldException e) {
             throw new CellarException(ExitCode.BUSY, e.getMessage());

@@ -98,7 +98,8 @@ final class WalCommands {
 
     @Command(name = "rebuild-wal-index", mixinStandardHelpOptions = true,
             description = {"Rebuild the server's WAL index (wal/index.json) from the repository's listing, under the archive lock.",
-                    "The sweep keeps the index current; rebuild it after files were moved by hand. Exit code 5 while a sweep holds the lock."})
+                    "The sweep keeps the index current; rebuild it after files were moved by hand. Also writes the WAL summary of every",
+                    "archived segment that has none and can have one (docs/design.md 5.7). Exit code 5 while a sweep holds the lock."})
     static final class RebuildWalIndex implements Callable<Integer> {
         @Parameters(paramLabel = "SERVER")
         String server;
@@ -109,8 +110,13 @@ final class WalCommands {
         public Integer call() {
             CellarCommand root = CellarCommand.root(spec);
             var r = root.cellar().rebuildWalIndex(server);
-            root.output().result(r, out -> out.printf("Rebuilt the WAL index of server %s: %d segments on %d timelines, %d other files (%.1fs).%n",
-                    r.server(), r.segments(), r.timelines(), r.otherFiles(), r.seconds()));
+            root.output().result(r, out -> {
+                out.printf("Rebuilt the WAL index of server %s: %d segments on %d timelines, %d other files (%.1fs).%n",
+                        r.server(), r.segments(), r.timelines(), r.otherFiles(), r.seconds());
+                out.printf("WAL summaries: %d written, %d unsafe, %d missing.%n", r.summariesWritten(), r.summariesUnsafe().size(), r.summariesMissing().size());
+                r.summariesUnsafe().forEach(u -> out.printf("  unsafe: %s%n", u));
+                r.summariesMissing().forEach(m -> out.printf("  missing: %s%n", m));
+            });
             return dev.cellar.api.ExitCode.OK.code();
         }
     }

@@ -107,6 +107,11 @@ public final class PruneExecution {
             return new Outcome(backups, 0, 0, bytes, skipped);
         }
         for (String path : plan.deleteWal()) {
+            if (path.endsWith(".zst")) {
+                // the segment's WAL summary (docs/design.md 5.7) first: a crash in between leaves a segment without
+                // a summary (a backup falls back), never a summary without its segment
+                bytes += Math.max(0, deleteIfExists(storage, path.substring(0, path.length() - 4) + ".summary"));
+            }
             long n = deleteIfExists(storage, path);
             if (n >= 0) {
                 bytes += n;

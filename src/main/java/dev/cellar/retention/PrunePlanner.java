@@ -129,7 +129,14 @@ public final class PrunePlanner {
                 if (!d.directory()) {
                     continue;
                 }
-                for (Storage.Entry f : storage.list(walDir + "/" + d.name())) {
+                List<Storage.Entry> files = storage.list(walDir + "/" + d.name());
+                java.util.Map<String, Long> summaryBytes = new java.util.HashMap<>();
+                for (Storage.Entry f : files) {
+                    if (f.name().endsWith(".summary")) {
+                        summaryBytes.put(f.name().substring(0, f.name().length() - ".summary".length()), f.size());
+                    }
+                }
+                for (Storage.Entry f : files) {
                     if (!f.name().endsWith(".zst")) {
                         continue;
                     }
@@ -141,7 +148,8 @@ public final class PrunePlanner {
                     boolean protectedByKeep = standalone.stream().anyMatch(r -> n >= r[0] && n <= r[1]);
                     if (n < cutoff && !protectedByKeep) {
                         walDelete.add(walDir + "/" + d.name() + "/" + f.name());
-                        walBytes += f.size();
+                        // its WAL summary goes with it (PruneExecution), counted here
+                        walBytes += f.size() + summaryBytes.getOrDefault(f.name().substring(0, f.name().length() - 4), 0L);
                     }
                 }
             }

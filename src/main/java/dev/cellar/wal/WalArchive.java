@@ -23,6 +23,7 @@ import java.util.Optional;
 public final class WalArchive {
 
     static final String SUFFIX = ".zst";
+    static final String SUMMARY_SUFFIX = ".summary";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     private final Storage storage;
@@ -57,6 +58,50 @@ public final class WalArchive {
         } catch (RuntimeException e) {
             throw new RepositoryFormatException(pathOf(name) + " is damaged: " + e.getMessage(), e);
         }
+    }
+
+    /** Where the summary of a segment lies: next to it, {@code <name>.summary} (docs/design.md 5.7). */
+    public String summaryPathOf(WalFileName segment) {
+        return RepositoryLayout.walDir(server) + "/" + segment.repositoryDirectory() + "/" + segment.name() + SUMMARY_SUFFIX;
+    }
+
+    public boolean hasSummary(WalFileName segment) throws IOException {
+        return storage.exists(summaryPathOf(segment));
+    }
+
+    /** The segment's summary, verified (its CRC-32C); empty when there is none. */
+    public Optional<WalSummary> readSummary(WalFileName segment) throws IOException {
+        String path = summaryPathOf(segment);
+        if (!storage.exists(path)) {
+            return Optional.empty();
+        }
+        return Optional.of(WalSummary.decode(storage.readAll(path), path));
+    }
+
+    /** Stores a segment's summary write-once; false when it was there already (summaries are derived, so the same). */
+    public boolean storeSummary(WalFileName segment, WalSummary summary) throws IOException {
+        try {
+            storage.write(summaryPathOf(segment), summary.encode(), Storage.IfExists.FAIL);
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** The segments that have a summary in the repository (from the listing). */
+    public java.util.Set<WalFileName> summarized() throws IOException {
+        java.util.Set<WalFileName> out = new java.util.TreeSet<>();
+        String dir = RepositoryLayout.walDir(server);
+        for (Storage.Entry e : storage.list(dir)) {
+            if (e.directory()) {
+                for (Storage.Entry f : storage.list(dir + "/" + e.name())) {
+                    if (f.name().endsWith(SUMMARY_SUFFIX)) {
+                        WalFileName.parse(f.name().substring(0, f.name().length() - SUMMARY_SUFFIX.length())).ifPresent(out::add);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Stores a file write-once; returns the stored size. */

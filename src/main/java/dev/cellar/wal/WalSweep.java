@@ -33,7 +33,12 @@ public final class WalSweep {
      * @param reason a few words for a summary line ("WRONG_PAGE_ADDRESS", "different content"); empty when archived
      * @param detail the whole story, for the log
      */
-    public record Outcome(String name, Status status, long bytes, String reason, String detail) {
+    public record Outcome(String name, Status status, long bytes, String reason, String detail, List<WalSummaries.Note> summaries) {
+
+        public Outcome(String name, Status status, long bytes, String reason, String detail) {
+            this(name, status, bytes, reason, detail, List.of());
+        }
+
         public boolean isProblem() {
             return status == Status.DUPLICATE || status == Status.CORRUPT || status == Status.UNKNOWN;
         }
@@ -42,11 +47,19 @@ public final class WalSweep {
     private final WalArchive archive;
     private final Path spool;
     private final ServerIdentity identity;
+    private final WalSummaries summaries;
 
+    /** A sweep that writes WAL summaries. */
     public WalSweep(WalArchive archive, Path spool, ServerIdentity identity) {
+        this(archive, spool, identity, true);
+    }
+
+    /** @param summarize whether to write each archived segment's summary (docs/design.md 5.7) */
+    public WalSweep(WalArchive archive, Path spool, ServerIdentity identity, boolean summarize) {
         this.archive = archive;
         this.spool = spool;
         this.identity = identity;
+        this.summaries = summarize ? new WalSummaries(archive, identity.pgMajor(), identity.walSegmentSize(), spool) : null;
     }
 
     /** Where a spooled file of this name lies. */
@@ -81,6 +94,16 @@ public final class WalSweep {
      * in between finds it again, already archived, and records it then.
      */
     public Outcome sweep(Path file, boolean removeStored) throws IOException {
+        return sweep(file, removeStored, true);
+    }
+
+    /**
+     * As {@link #sweep(Path, boolean)}; then, for a segment stored (or found stored) and when summaries are on,
+     * writes its summary if it has none and, with {@code completePrevious}, the previous segment's if that one
+     * waited for this segment (a sweep passes false when it handles the previous segment itself). A summary that
+     * cannot be written never changes what becomes of the segment: the outcome only carries notes.
+     */
+    public Outcome sweep(Path file, boolean removeStored, boolean completePrevious) throws IOException {
         String fileName = file.getFileName().toString();
         byte[] content = Files.readAllBytes(file);
         Optional<WalFileName> parsed = WalFileName.parse(fileName);
@@ -101,10 +124,11 @@ public final class WalSweep {
         }
         if (archive.contains(name)) {
             if (Arrays.equals(archive.read(name), content)) {
+                List<WalSummaries.Note> notes = summarize(name, content, completePrevious, true);
                 if (removeStored) {
                     Files.delete(file);
                 }
-                return new Outcome(fileName, Status.ALREADY_ARCHIVED, content.length, "", "already archived with the same content");
+                return new Outcome(fileName, Status.ALREADY_ARCHIVED, content.length, "", "already archived with the same content", notes);
             }
             String where = archive.quarantine(fileName, content, "duplicate");
             Files.delete(file);
@@ -112,9 +136,28 @@ public final class WalSweep {
                     "already archived with DIFFERENT content; the archived file is kept, this one is in " + where);
         }
         long stored = archive.store(name, content);
+        List<WalSummaries.Note> notes = summarize(name, content, completePrevious, false);
         if (removeStored) {
             Files.delete(file);
         }
-        return new Outcome(fileName, Status.ARCHIVED, content.length, "", "stored " + stored + " bytes");
+        return new Outcome(fileName, Status.ARCHIVED, content.length, "", "stored " + stored + " bytes", notes);
+    }
+
+    private List<WalSummaries.Note> summarize(WalFileName name, byte[] content, boolean completePrevious, boolean mayExist) {
+        if (summaries == null || name.kind() != WalFileName.Kind.SEGMENT) {
+            return List.of();
+        }
+        List<WalSummaries.Note> notes = new ArrayList<>();
+        if (completePrevious) {
+            notes.addAll(summaries.completePrevious(name, content));
+        }
+        try {
+            if (!mayExist || !archive.hasSummary(name)) {
+                notes.add(summaries.summarize(name, content));
+            }
+        } catch (IOException | RuntimeException e) {
+            notes.add(new WalSummaries.Note(name.name(), WalSummaries.State.FAILED, String.valueOf(e.getMessage())));
+        }
+        return notes;
     }
 }

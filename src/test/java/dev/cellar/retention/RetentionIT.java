@@ -136,6 +136,9 @@ class RetentionIT {
             long firstKept = WalSegmentName.parse(BackupInfo.read(storage, "main", b3).orElseThrow().beginWal()).segmentNumber(16L << 20);
             List<WalFileName> wal = new WalArchive(storage, "main", 3).list();
             assertThat(wal).allMatch(f -> f.segment().orElseThrow().segmentNumber(16L << 20) >= firstKept);
+            // a pruned segment's WAL summary went with it; the kept segments keep theirs
+            assertThat(new WalArchive(storage, "main", 3).summarized())
+                    .allMatch(f -> f.segment().orElseThrow().segmentNumber(16L << 20) >= firstKept).isNotEmpty();
             assertThat(auditFrames(storage, "main")).isGreaterThan(100);
             CliRun check = cellar("check", "main");
             assertThat(check.out()).containsPattern("wal-continuity:\\s+OK").containsPattern("wal-index:\\s+OK");

@@ -147,6 +147,154 @@ class WalSummarizerIT {
         }
     }
 
+    /**
+     * The sweep writes each archived segment's summary next to it, write-once: the same summary as the summarizer
+     * computes from the spooled segment. A segment whose last record continues into a segment not yet spooled
+     * gets its summary when that one is swept; a summary that cannot be written leaves the segment archived and
+     * the run says so; {@code rebuild-wal-index} writes the missing ones.
+     */
+    @Test
+    void theSweepWritesSummariesNextToTheSegmentsAndRebuildWritesTheMissingOnes(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start(); Connection c = pg.connect()) {
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE t (id int, pad text)");
+                s.execute("INSERT INTO t SELECT g, repeat('t', 200) FROM generate_series(1, 150000) g"); // about 3 segments
+                s.execute("UPDATE t SET pad = 'u' WHERE id BETWEEN 1000 AND 2000");
+            }
+            List<String> segments = switchAndCollect(pg, c);
+            // a copy of each segment, and the summaries computed from the spool before anything is swept
+            Path copies = Files.createDirectories(dir.resolve("copies"));
+            for (String n : segments) {
+                Files.copy(pg.spool().resolve(n), copies.resolve(n));
+            }
+            Map<String, WalSummary> expected = summarize(copies, segments, 15);
+            // a segment whose last record crosses into the next one, and that next one held back from the first sweep
+            String crossing = null;
+            for (int i = 0; i < segments.size() - 1 && crossing == null; i++) {
+                if (expected.get(segments.get(i)).end().value() > expected.get(segments.get(i)).segmentStart().value() + SEGMENT) {
+                    crossing = segments.get(i);
+                }
+            }
+            assertThat(crossing).as("a segment whose last record crosses its end").isNotNull();
+            String heldBack = segments.get(segments.indexOf(crossing) + 1);
+            Path aside = Files.createDirectories(dir.resolve("aside"));
+            for (String n : segments.subList(segments.indexOf(heldBack), segments.size())) {
+                Files.move(pg.spool().resolve(n), aside.resolve(n));
+            }
+
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = dev.cellar.testing.TestConfig.write(dir, pg, "postgres", passfile, dev.cellar.testing.TestConfig.fileRepository(dir));
+            WalArchive archive = new WalArchive(new dev.cellar.storage.LocalStorage(dir.resolve("repo")), "main", 3);
+            dev.cellar.testing.CliRun first = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main");
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            assertThat(first.out()).contains("waiting for the next segment (" + crossing + ")");
+            WalFileName crossingName = WalFileName.parse(crossing).orElseThrow();
+            assertThat(archive.contains(crossingName)).isTrue();
+            assertThat(archive.hasSummary(crossingName)).as("deferred: no file yet").isFalse();
+
+            // the deferred summary cannot be completed: the stored copy of its segment is damaged (one byte flipped)
+            Path stored = dir.resolve("repo").resolve(archive.pathOf(crossingName));
+            byte[] good = Files.readAllBytes(stored);
+            byte[] bad = good.clone();
+            bad[bad.length / 2] ^= 0x01;
+            Files.write(stored, bad);
+            for (String n : segments.subList(segments.indexOf(heldBack), segments.size())) {
+                Files.move(aside.resolve(n), pg.spool().resolve(n));
+            }
+            dev.cellar.testing.CliRun second = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "archive-wal", "main");
+            assertThat(second.exitCode()).as(second.toString()).isEqualTo(3);
+            assertThat(second.out()).contains("1 MISSING").contains(crossing + " (");
+            for (String n : segments) {
+                assertThat(archive.contains(WalFileName.parse(n).orElseThrow())).as("%s archived whatever its summary", n).isTrue();
+            }
+            assertThat(archive.hasSummary(crossingName)).isFalse();
+            assertThat(archive.hasSummary(WalFileName.parse(heldBack).orElseThrow())).isTrue();
+
+            Files.write(stored, good);
+            dev.cellar.testing.CliRun rebuild = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "rebuild-wal-index", "main");
+            assertThat(rebuild.exitCode()).as(rebuild.toString()).isZero();
+            assertThat(rebuild.out()).contains("WAL summaries: 1 written, 0 unsafe, 0 missing.");
+
+            for (String n : segments) {
+                WalFileName name = WalFileName.parse(n).orElseThrow();
+                WalSummary summary = archive.readSummary(name).orElseThrow();
+                assertThat(summary.describe()).as(n).isEqualTo(expected.get(n).describe());
+                assertThat(summary).as(n).isEqualTo(expected.get(n));
+            }
+            dev.cellar.testing.CliRun again = dev.cellar.testing.CliRun.run(dir, "--config", config.toString(), "rebuild-wal-index", "main");
+            assertThat(again.out()).contains("WAL summaries: 0 written, 0 unsafe, 0 missing.");
+        }
+    }
+
+    /**
+     * PostgreSQL 17 (zonky binaries; no pg_waldump there): the summaries, merged in WAL order, show what the
+     * workload did to the relations it names: every block of a new table modified after its creation (limit 0),
+     * a dropped table's forks at limit 0, a new database's sentinel, a heap truncated by VACUUM
+     * in a later segment at its new length (the blocks pruned past it forgotten); no summary unsafe.
+     */
+    @Test
+    void summariesOfPostgres17WalShowWhatTheWorkloadDid() throws Exception {
+        PostgresBinaries bin = PostgresBinaries.zonky(17).orElse(null);
+        Assumptions.assumeTrue(bin != null, "zonky's PostgreSQL 17 binaries (target/pg-binaries)");
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().binaries(bin)); Connection c = pg.connect();
+             Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t17 (id int, pad text)");
+            s.execute("INSERT INTO t17 SELECT g, repeat('x', 100) FROM generate_series(1, 30000) g");
+            s.execute("CREATE TABLE gone (n int)");
+            s.execute("INSERT INTO gone SELECT generate_series(1, 1000)");
+            long gone = longOf(s, "SELECT pg_relation_filenode('gone')");
+            s.execute("DROP TABLE gone");
+            s.execute("CREATE DATABASE db17");
+            long db17 = longOf(s, "SELECT oid FROM pg_database WHERE datname = 'db17'");
+            s.execute("SELECT pg_switch_wal()");
+            s.execute("DELETE FROM t17 WHERE id > 10000");
+            s.execute("VACUUM t17");
+            long db = longOf(s, "SELECT oid FROM pg_database WHERE datname = current_database()");
+            long t17 = longOf(s, "SELECT pg_relation_filenode('t17')");
+            long blocks = longOf(s, "SELECT pg_relation_size('t17') / 8192");
+            long peakBlocks = 30000 / 60; // about 60 such rows a page: the table had hundreds of blocks before VACUUM
+            List<String> segments = switchAndCollect(pg, c);
+            Map<String, WalSummary> summaries = summarize(pg.spool(), segments, 17);
+
+            WalSummary merged = new WalSummary(1, 17, summaries.values().iterator().next().segmentStart(), SEGMENT);
+            for (WalSummary one : summaries.values()) {
+                assertThat(one.isUnsafe()).as("%s", one.unsafeReason()).isFalse();
+                assertThat(one.pgMajor()).isEqualTo(17);
+                for (RelationFork f : one.forks()) {
+                    merged.setLimit(f, one.limit(f));
+                    for (long b : one.blocks(f)) {
+                        merged.markModified(f, b);
+                    }
+                }
+            }
+            RelationFork main = new RelationFork(1663, db, t17, 0);
+            assertThat(blocks).isBetween(100L, peakBlocks);
+            // created: limit 0, which the later truncation does not raise (as PostgreSQL's block reference table)
+            assertThat(merged.limit(main)).as("created, then truncated by VACUUM").isZero();
+            assertThat(merged.blocks(main)).as("every block written since its creation")
+                    .contains(java.util.stream.LongStream.range(0, blocks).toArray()).hasSizeGreaterThan((int) blocks);
+            // the segment of the truncation alone: the limit at the new length, and the blocks VACUUM pruned past it forgotten
+            WalSummary truncation = summaries.values().stream().filter(x -> x.limit(main) == blocks).findFirst().orElseThrow();
+            assertThat(truncation.blocks(main)).isNotEmpty();
+            assertThat(java.util.Arrays.stream(truncation.blocks(main)).max().getAsLong()).isLessThan(blocks);
+            // dropped at commit: limit 0 on main (already 0 since its creation, so its blocks stay, as PostgreSQL keeps
+            // them), and on the visibility-map and init forks, which only the commit record names
+            for (int fork : new int[] {0, 2, 3}) {
+                assertThat(merged.limit(new RelationFork(1663, db, gone, fork))).as("dropped, fork %d", fork).isZero();
+            }
+            assertThat(merged.blocks(new RelationFork(1663, db, gone, 2))).isEmpty();
+            assertThat(merged.limit(new RelationFork(1663, db, gone, 1))).as("FSM ignored").isEqualTo(WalSummary.NO_LIMIT);
+            assertThat(merged.limit(RelationFork.sentinel(1663, db17))).as("CREATE DATABASE").isZero();
+        }
+    }
+
+    private static long longOf(Statement s, String sql) throws Exception {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     // ---- the oracle: pg_waldump's text, the rules applied here ---------------------------------------------
 
     private record Expected(WalSummary summary, long records) {

@@ -49,6 +49,12 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     private long archived;
     private long bytes;
     private final List<String> problems = new ArrayList<>();
+    /** The names this run found in the spool: a segment whose predecessor is among them leaves that one's summary to it. */
+    private final java.util.Set<String> runNames = new java.util.HashSet<>();
+    private long summariesWritten;
+    private final List<String> summariesDeferred = new ArrayList<>();
+    private final List<String> summariesUnsafe = new ArrayList<>();
+    private final List<String> summaryFailures = new ArrayList<>();
     private java.util.concurrent.ExecutorService workers;
 
     public SpoolSweeper(CellarSettings settings, String serverName) {
@@ -66,7 +72,7 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
             lock = RepositoryLock.acquire(storage, server.name(), "archive", "wal-sweep");
             ServerIdentity identity = identity(server);
             int level = server.compression().algorithm() == Compression.Algorithm.ZSTD ? server.compression().level() : 3;
-            sweep = new WalSweep(new WalArchive(storage, server.name(), level), server.walSpool(), identity);
+            sweep = new WalSweep(new WalArchive(storage, server.name(), level), server.walSpool(), identity, summariesOn());
             walSegmentSize = identity.walSegmentSize();
             workers = java.util.concurrent.Executors.newFixedThreadPool(server.parallel(), r -> {
                 Thread t = new Thread(r, "cellar-sweep");
@@ -77,6 +83,14 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
             release();
             throw new IllegalStateException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * WAL summaries are on unless {@code -Dcellar.wal-summaries=off} (for measuring the sweep without them,
+     * docs/benchmarks.md; a sweep without summaries leaves them missing, which a backup treats as no information).
+     */
+    static boolean summariesOn() {
+        return !"off".equalsIgnoreCase(System.getProperty("cellar.wal-summaries", "on"));
     }
 
     /** The repository's record of the server; the first sweep records it from the server itself. */
@@ -100,7 +114,9 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     public void open(ExecutionContext ctx) {
         lastHandled = ctx.getString(WalSweepJobConfig.LAST_ARCHIVED, null);
         try {
-            pending = sweep.pending().iterator();
+            List<Path> all = sweep.pending();
+            all.forEach(p -> runNames.add(p.getFileName().toString()));
+            pending = all.iterator();
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot list the spool: " + e.getMessage(), e);
         }
@@ -116,7 +132,8 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     public void write(Chunk<? extends Path> chunk) throws Exception {
         List<java.util.concurrent.Future<WalSweep.Outcome>> futures = new ArrayList<>();
         for (Path p : chunk) {
-            futures.add(workers.submit(() -> sweep.sweep(p, false)));
+            boolean completePrevious = !runNames.contains(predecessor(p.getFileName().toString()));
+            futures.add(workers.submit(() -> sweep.sweep(p, false, completePrevious)));
         }
         Exception failure = null;
         List<WalSweep.Outcome> outcomes = new ArrayList<>();
@@ -141,6 +158,32 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
         for (WalSweep.Outcome o : outcomes) {
             if (!o.isProblem()) {
                 java.nio.file.Files.deleteIfExists(sweep.spoolPath(o.name()));
+            }
+        }
+        for (WalSweep.Outcome o : outcomes) {
+            for (dev.cellar.wal.WalSummaries.Note n : o.summaries()) {
+                switch (n.state()) {
+                    case WRITTEN:
+                        summariesWritten++;
+                        summariesDeferred.remove(n.segment());
+                        break;
+                    case UNSAFE:
+                        summariesWritten++;
+                        summariesDeferred.remove(n.segment());
+                        summariesUnsafe.add(n.segment() + " (" + n.detail() + ")");
+                        log.warn("wal-sweep {}: the summary of {} is unsafe: {}", serverName, n.segment(), n.detail());
+                        break;
+                    case DEFERRED:
+                        summariesDeferred.add(n.segment());
+                        log.debug("wal-sweep {}: the summary of {} waits for the next segment: {}", serverName, n.segment(), n.detail());
+                        break;
+                    case FAILED:
+                        summaryFailures.add(n.segment() + " (" + n.detail() + ")");
+                        log.warn("wal-sweep {}: no summary for {}: {}", serverName, n.segment(), n.detail());
+                        break;
+                    default:
+                        break;
+                }
             }
         }
         for (WalSweep.Outcome o : outcomes) {
@@ -173,12 +216,45 @@ public class SpoolSweeper implements ItemStreamReader<Path>, ItemWriter<Path>, S
     @Override
     public ExitStatus afterStep(StepExecution stepExecution) {
         release();
-        log.info("wal-sweep {}: {} files archived ({} MiB), {} problems", serverName, archived, bytes >> 20, problems.size());
-        if (!problems.isEmpty() && stepExecution.getStatus() == org.springframework.batch.core.BatchStatus.COMPLETED) {
-            return new ExitStatus(WalSweepJobConfig.COMPLETED_WITH_WARNINGS,
-                    problems.size() + " files kept in wal-errors: " + String.join("; ", problems));
+        String summaries = summaryLine();
+        log.info("wal-sweep {}: {} files archived ({} MiB), {} problems; {}", serverName, archived, bytes >> 20, problems.size(), summaries);
+        if (stepExecution.getStatus() != org.springframework.batch.core.BatchStatus.COMPLETED) {
+            return null;
         }
-        return null;
+        if (!problems.isEmpty() || !summaryFailures.isEmpty()) {
+            String text = (problems.isEmpty() ? "" : problems.size() + " files kept in wal-errors: " + String.join("; ", problems) + ". ") + summaries;
+            return new ExitStatus(WalSweepJobConfig.COMPLETED_WITH_WARNINGS, text);
+        }
+        return summaries.isEmpty() ? null : stepExecution.getExitStatus().addExitDescription(summaries);
+    }
+
+    /** The WAL summaries' part of the exit message: empty when summaries are off or there was nothing to summarize. */
+    private String summaryLine() {
+        if (summariesWritten == 0 && summariesDeferred.isEmpty() && summaryFailures.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder("WAL summaries: " + summariesWritten + " written");
+        if (!summariesUnsafe.isEmpty()) {
+            b.append(", ").append(summariesUnsafe.size()).append(" unsafe: ").append(String.join("; ", summariesUnsafe));
+        }
+        if (!summariesDeferred.isEmpty()) {
+            b.append(", ").append(summariesDeferred.size()).append(" waiting for the next segment (").append(String.join(", ", summariesDeferred)).append(")");
+        }
+        if (!summaryFailures.isEmpty()) {
+            b.append(", ").append(summaryFailures.size()).append(" MISSING (the segments are archived; `cellar rebuild-wal-index` retries): ")
+                    .append(String.join("; ", summaryFailures));
+        }
+        return b.toString();
+    }
+
+    /** The name of the segment before a spooled segment on its timeline ("" for anything else). */
+    private String predecessor(String fileName) {
+        var name = dev.cellar.wal.WalFileName.parse(fileName);
+        if (name.isEmpty() || name.get().kind() != dev.cellar.wal.WalFileName.Kind.SEGMENT) {
+            return "";
+        }
+        long n = name.get().segment().orElseThrow().segmentNumber(walSegmentSize);
+        return n == 0 ? "" : dev.cellar.postgres.WalSegmentName.ofSegmentNumber(name.get().timeline(), n - 1, walSegmentSize).toString();
     }
 
     private void release() {
