@@ -32,6 +32,8 @@ public final class WalRecordReader {
     /** Resource manager ids ({@code rmgrlist.h}), stable from 13 to 18. */
     public static final int RM_XLOG_ID = 0;
     public static final int RM_XACT_ID = 1;
+    public static final int RM_SMGR_ID = 2;
+    public static final int RM_DBASE_ID = 4;
 
     /** {@code XLOG_RESTORE_POINT} (RM_XLOG_ID) and the transaction record kinds ({@code xact.h}). */
     public static final int XLOG_RESTORE_POINT = 0x70;
@@ -236,6 +238,7 @@ public final class WalRecordReader {
         private int appendedSegment;
         private int appendedPages;
         private boolean abandoned;
+        private ByteBuffer view;
 
         PageStream(byte[] segment, long segmentStart, Continuation next) {
             this.segmentStart = segmentStart;
@@ -273,8 +276,15 @@ public final class WalRecordReader {
             length += payload;
         }
 
+        /**
+         * The stream for absolute little-endian reads (one view per backing array; reads are kept below
+         * {@code length} by {@link #ensure}).
+         */
         ByteBuffer buffer() {
-            return ByteBuffer.wrap(bytes, 0, length).order(ByteOrder.LITTLE_ENDIAN);
+            if (view == null || view.array() != bytes) {
+                view = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            return view;
         }
 
         Lsn lsnOf(int streamPos) {

@@ -1,5 +1,10 @@
 package dev.cellar.wal;
 
+import static dev.cellar.wal.WalRecordReader.RM_DBASE_ID;
+import static dev.cellar.wal.WalRecordReader.RM_SMGR_ID;
+import static dev.cellar.wal.WalRecordReader.RM_XACT_ID;
+import static dev.cellar.wal.WalRecordReader.RM_XLOG_ID;
+
 import dev.cellar.postgres.Lsn;
 import dev.cellar.wal.WalRecordReader.BlockRef;
 import dev.cellar.wal.WalRecordReader.Record;
@@ -28,11 +33,6 @@ import java.nio.ByteOrder;
  * </ul>
  */
 public final class WalSummarizer {
-
-    private static final int RM_XLOG_ID = 0;
-    private static final int RM_XACT_ID = 1;
-    private static final int RM_SMGR_ID = 2;
-    private static final int RM_DBASE_ID = 4;
 
     private static final int FSM_FORK = 1;
     private static final int VM_FORK = 2;
@@ -128,21 +128,20 @@ public final class WalSummarizer {
             s.markUnsafe(r.problem());
             return;
         }
-        ByteBuffer main = ByteBuffer.wrap(r.mainData()).order(ByteOrder.LITTLE_ENDIAN);
         int info = r.info() & 0xF0;
         try {
             switch (r.rmid()) {
                 case RM_XLOG_ID:
-                    xlog(s, r, info, main, pgMajor);
+                    xlog(s, r, info, main(r), pgMajor);
                     break;
                 case RM_XACT_ID:
-                    xact(s, r, main);
+                    xact(s, r, main(r));
                     break;
                 case RM_SMGR_ID:
-                    smgr(s, r, info, main);
+                    smgr(s, r, info, main(r));
                     break;
                 case RM_DBASE_ID:
-                    dbase(s, r, info, main, pgMajor);
+                    dbase(s, r, info, main(r), pgMajor);
                     break;
                 default:
                     if (r.isSpecialRelUpdate()) {
@@ -156,9 +155,13 @@ public final class WalSummarizer {
         }
         for (BlockRef b : r.blocks()) {
             if (b.fork() != FSM_FORK) {
-                s.markModified(new RelationFork(b.tablespace(), b.database(), b.relation(), b.fork()), b.block());
+                s.markModified(b.tablespace(), b.database(), b.relation(), b.fork(), b.block());
             }
         }
+    }
+
+    private static ByteBuffer main(Record r) {
+        return ByteBuffer.wrap(r.mainData()).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static void xlog(WalSummary s, Record r, int info, ByteBuffer main, int pgMajor) {

@@ -72,7 +72,13 @@ public final class WalSummary {
     private static final class Entry {
         long limit = NO_LIMIT;
         final TreeMap<Integer, BitSet> chunks = new TreeMap<>();
+        /** The chunk the last block went to (a cache: a limit that empties it drops it). */
+        int lastChunkNumber = -1;
+        BitSet lastChunk;
     }
+
+    private RelationFork lastFork;
+    private Entry lastEntry;
 
     private final int timeline;
     private final int pgMajor;
@@ -81,7 +87,12 @@ public final class WalSummary {
     private Lsn end;
     private long records;
     private String unsafeReason;
-    private final TreeMap<RelationFork, Entry> entries = new TreeMap<>();
+    /** Hashed while the summary is built (a segment has hundreds of thousands of block references); sorted on output. */
+    private final java.util.HashMap<RelationFork, Entry> entries = new java.util.HashMap<>();
+
+    private TreeMap<RelationFork, Entry> sorted() {
+        return new TreeMap<>(entries);
+    }
 
     /**
      * @param end where the last record starting in the segment ends (in the next segment when it crosses; the
@@ -99,8 +110,28 @@ public final class WalSummary {
 
     /** A record referenced this block. */
     public void markModified(RelationFork fork, long block) {
-        Entry e = entries.computeIfAbsent(fork, f -> new Entry());
-        e.chunks.computeIfAbsent((int) (block >>> 16), c -> new BitSet()).set((int) (block & 0xFFFF));
+        markModified(fork.tablespace(), fork.database(), fork.relation(), fork.fork(), block);
+    }
+
+    /** The same, without a {@link RelationFork}: consecutive references mostly name the fork and chunk of the previous one. */
+    void markModified(long tablespace, long database, long relation, int fork, long block) {
+        Entry e;
+        if (lastFork != null && lastFork.relation() == relation && lastFork.fork() == fork && lastFork.database() == database
+                && lastFork.tablespace() == tablespace) {
+            e = lastEntry;
+        } else {
+            lastFork = new RelationFork(tablespace, database, relation, fork);
+            e = entries.computeIfAbsent(lastFork, f -> new Entry());
+            lastEntry = e;
+        }
+        int chunk = (int) (block >>> 16);
+        BitSet bits = e.lastChunk;
+        if (bits == null || e.lastChunkNumber != chunk) {
+            bits = e.chunks.computeIfAbsent(chunk, c -> new BitSet());
+            e.lastChunk = bits;
+            e.lastChunkNumber = chunk;
+        }
+        bits.set((int) (block & 0xFFFF));
     }
 
     /** The fork was truncated to {@code limit} blocks (0: created or dropped): blocks at or past it are forgotten. */
@@ -121,6 +152,8 @@ public final class WalSummary {
             }
         }
         empty.forEach(e.chunks::remove);
+        e.lastChunk = null;
+        e.lastChunkNumber = -1;
     }
 
     /** The WAL in this segment cannot be vouched for; the first reason is kept. */
@@ -176,7 +209,7 @@ public final class WalSummary {
 
     /** The forks that have a limit or modified blocks, in order. */
     public List<RelationFork> forks() {
-        return List.copyOf(entries.keySet());
+        return List.copyOf(sorted().keySet());
     }
 
     /** {@link #NO_LIMIT} for a fork not shortened (or not mentioned). */
@@ -233,7 +266,7 @@ public final class WalSummary {
         out.putInt(MAGIC).putShort((short) VERSION).putShort((short) (unsafeReason == null ? 0 : FLAG_UNSAFE))
                 .putInt(timeline).putInt(pgMajor).putLong(segmentStart.value()).putLong(segmentSize).putLong(end.value())
                 .putInt((int) records).putInt(entries.size()).putShort((short) reason.length).put(reason);
-        for (Map.Entry<RelationFork, Entry> f : entries.entrySet()) {
+        for (Map.Entry<RelationFork, Entry> f : sorted().entrySet()) {
             RelationFork k = f.getKey();
             Entry e = f.getValue();
             out.putInt((int) k.tablespace()).putInt((int) k.database()).putInt((int) k.relation()).put((byte) k.fork())
@@ -355,7 +388,7 @@ public final class WalSummary {
     /** Forks and blocks as text, one fork a line (tests and debugging). */
     public List<String> describe() {
         List<String> out = new ArrayList<>();
-        for (RelationFork f : entries.keySet()) {
+        for (RelationFork f : sorted().keySet()) {
             long l = limit(f);
             out.add(f + (l == NO_LIMIT ? "" : " limit " + l) + " blocks " + java.util.Arrays.toString(blocks(f)));
         }

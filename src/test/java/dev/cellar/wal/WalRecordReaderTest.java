@@ -515,6 +515,75 @@ class WalRecordReaderTest {
                 .containsExactly("16/B3000028", "16/B3000050", "16/B3001FD0"); // 40 + 8104 = 8144 = 0x1FD0
     }
 
+    // ---- the record crossing into the next segment --------------------------------------------------------
+
+    /**
+     * Two 2-page segments: A ends with the first {@code inA} bytes of a 3,000-byte record, B (the next segment,
+     * at START + 2 pages) begins with the rest of it, then a commit. {@code bInfo} is extra flag bits of B's first page.
+     */
+    private static byte[][] crossing(int inA, int bInfo) {
+        byte[] r = filler(3000);
+        Segment a = new Segment(2);
+        a.append(commit(740, Instant.parse("2026-11-24T02:00:00Z")));
+        int q = a.stream.length - inA;
+        a.fillTo(q);
+        System.arraycopy(r, 0, a.stream, q, inA);
+        a.extents.add(new int[] {q, q + r.length});
+        Segment b = new Segment(2).continued(r.length - inA);
+        System.arraycopy(r, inA, b.stream, 0, r.length - inA);
+        b.append(commit(741, Instant.parse("2026-11-24T02:00:01Z")));
+        byte[] bb = b.bytes();
+        for (int p = 0; p < 2; p++) {
+            ByteBuffer h = ByteBuffer.wrap(bb).order(ByteOrder.LITTLE_ENDIAN);
+            h.putLong(p * PAGE + 8, START.value() + 2L * PAGE + p * PAGE);
+        }
+        bb[2] |= (byte) bInfo;
+        return new byte[][] {a.bytes(), bb};
+    }
+
+    private static WalRecordReader.Segment readWithNext(byte[][] ab, boolean nextAvailable) throws Exception {
+        return WalRecordReader.read(ab[0], START, PG15, (k, bytes) -> k == 1 && nextAvailable ? Arrays.copyOf(ab[1], Math.min(bytes, ab[1].length)) : null);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1000, 16, 8}) // the record's header whole in A, or split across the two segments
+    void the_record_crossing_the_segments_end_is_read_from_the_next_segment(int inA) throws Exception {
+        byte[][] ab = crossing(inA, 0);
+        WalRecordReader.Segment whole = readWithNext(ab, true);
+
+        assertThat(whole.end()).isEqualTo(WalRecordReader.End.SEGMENT_END);
+        Record last = whole.records().get(whole.records().size() - 1);
+        assertThat(last.rmid()).isEqualTo(RM_HEAP);
+        assertThat(last.lsn()).isEqualTo(START.plus(2L * PAGE - inA)); // the second page is full: the record starts inA bytes before A's end
+        // 3,000 - inA bytes in B, after its long header
+        assertThat(last.end()).isEqualTo(START.plus(2L * PAGE + LONG_HEADER + 3000 - inA));
+        assertThat(whole.records()).hasSize(3); // the commit, the filler, the crossing record; not B's commit
+
+        WalRecordReader.Segment alone = readWithNext(ab, false);
+        assertThat(alone.end()).isEqualTo(WalRecordReader.End.NEEDS_NEXT);
+        assertThat(alone.records()).hasSize(2);
+        assertThat(WalRecordReader.read(ab[0], START, PG15)).hasSize(2);
+    }
+
+    @Test
+    void a_crossing_record_that_the_next_segment_overwrote_is_not_wal() throws Exception {
+        WalRecordReader.Segment s = readWithNext(crossing(1000, 0x0008), true); // XLP_FIRST_IS_OVERWRITE_CONTRECORD
+
+        assertThat(s.end()).isEqualTo(WalRecordReader.End.END_OF_WAL);
+        assertThat(s.detail()).contains("abandoned");
+        assertThat(s.records()).hasSize(2);
+    }
+
+    @Test
+    void a_next_segment_that_does_not_continue_the_record_ends_the_wal() throws Exception {
+        byte[][] ab = crossing(1000, 0);
+        ab[1][2] &= (byte) ~0x01; // no XLP_FIRST_IS_CONTRECORD
+        WalRecordReader.Segment s = readWithNext(ab, true);
+
+        assertThat(s.end()).isEqualTo(WalRecordReader.End.END_OF_WAL);
+        assertThat(s.detail()).contains("does not continue the record");
+    }
+
     // ---- what a record is ------------------------------------------------------------------------------
 
     private static Record rec(int rmid, int info) {
