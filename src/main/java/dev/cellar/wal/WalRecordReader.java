@@ -173,6 +173,14 @@ public final class WalRecordReader {
      */
     public static Segment read(byte[] segment, Lsn segmentStart, int pgMajor, Continuation next) throws java.io.IOException {
         PageStream in = new PageStream(segment, segmentStart.value(), next);
+        try {
+            return read(in, pgMajor);
+        } finally {
+            giveBack(in.bytes);
+        }
+    }
+
+    private static Segment read(PageStream in, int pgMajor) throws java.io.IOException {
         List<Record> out = new ArrayList<>();
         long pos = align(Integer.toUnsignedLong(in.firstRemaining));
         while (true) {
@@ -227,8 +235,8 @@ public final class WalRecordReader {
         byte[] bytes;
         int length;
         /** Where each page's payload starts in the stream, and its WAL location. */
-        private int[] pageStart = new int[64];
-        private long[] pageLsn = new long[64];
+        private int[] pageStart;
+        private long[] pageLsn;
         private int pages;
         final int firstRemaining;
         final int ownLength;
@@ -244,8 +252,10 @@ public final class WalRecordReader {
             this.segmentStart = segmentStart;
             this.segmentSize = segment.length;
             this.next = next;
-            this.bytes = new byte[segment.length];
             int total = segment.length / PAGE;
+            this.bytes = borrow(segment.length + SLACK);
+            this.pageStart = new int[total + 8];
+            this.pageLsn = new long[total + 8];
             int p = 0;
             for (; p < total; p++) {
                 int base = p * PAGE;
@@ -267,7 +277,7 @@ public final class WalRecordReader {
             }
             int payload = PAGE - header;
             if (length + payload > bytes.length) {
-                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + payload));
+                bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length + bytes.length / 4, length + payload + SLACK));
             }
             pageStart[pages] = length;
             pageLsn[pages] = pageAddress + header;
@@ -349,12 +359,36 @@ public final class WalRecordReader {
         }
     }
 
+    /**
+     * Room past a segment's payload for the record crossing its end (most are small); a longer one grows the
+     * stream by a quarter at a time.
+     */
+    private static final int SLACK = 256 * 1024;
+
+    /**
+     * The stream buffer of the last read on this thread, kept for the next (a sweep reads segment after segment:
+     * a fresh 16 MiB array each time costs more than reading the records). Soft, so memory pressure frees it;
+     * taken out while in use, so a nested read gets its own. Records never point into it.
+     */
+    private static final ThreadLocal<java.lang.ref.SoftReference<byte[]>> SPARE = new ThreadLocal<>();
+
+    private static byte[] borrow(int size) {
+        java.lang.ref.SoftReference<byte[]> ref = SPARE.get();
+        byte[] spare = ref == null ? null : ref.get();
+        SPARE.remove();
+        return spare != null && spare.length >= size && spare.length <= 2 * size ? spare : new byte[size];
+    }
+
+    private static void giveBack(byte[] buffer) {
+        SPARE.set(new java.lang.ref.SoftReference<>(buffer));
+    }
+
     private static long le(byte[] b, int at) {
-        return ByteBuffer.wrap(b, at, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(at);
+        return (leInt(b, at) & 0xFFFF_FFFFL) | ((long) leInt(b, at + 4) << 32);
     }
 
     private static int leInt(byte[] b, int at) {
-        return ByteBuffer.wrap(b, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
     }
 
     /**

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL 15 over the same segments. The expected summary is built from pg_waldump's text (its block
  * references, and its descriptions of storage, transaction and database records) with the summary rules applied
  * here independently; the summarizer must produce exactly that, fork by fork, block by block, limit by limit,
- * and the same number of records per segment. PostgreSQL 17 (zonky binaries, no pg_waldump) is checked against
+ * and the same number of records per segment. PostgreSQL 13 and 17 (zonky binaries, no pg_waldump) are checked against
  * what the workload itself created.
  */
 class WalSummarizerIT {
@@ -227,15 +227,16 @@ class WalSummarizerIT {
     }
 
     /**
-     * PostgreSQL 17 (zonky binaries; no pg_waldump there): the summaries, merged in WAL order, show what the
+     * PostgreSQL 13 and 17 (zonky binaries; no pg_waldump there): the summaries, merged in WAL order, show what the
      * workload did to the relations it names: every block of a new table modified after its creation (limit 0),
      * a dropped table's forks at limit 0, a new database's sentinel, a heap truncated by VACUUM
      * in a later segment at its new length (the blocks pruned past it forgotten); no summary unsafe.
      */
-    @Test
-    void summariesOfPostgres17WalShowWhatTheWorkloadDid() throws Exception {
-        PostgresBinaries bin = PostgresBinaries.zonky(17).orElse(null);
-        Assumptions.assumeTrue(bin != null, "zonky's PostgreSQL 17 binaries (target/pg-binaries)");
+    @org.junit.jupiter.params.ParameterizedTest(name = "PostgreSQL {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {13, 17})
+    void summariesOfOtherMajorsShowWhatTheWorkloadDid(int major) throws Exception {
+        PostgresBinaries bin = PostgresBinaries.zonky(major).orElse(null);
+        Assumptions.assumeTrue(bin != null, "zonky's PostgreSQL " + major + " binaries (target/pg-binaries)");
         try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().binaries(bin)); Connection c = pg.connect();
              Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t17 (id int, pad text)");
@@ -254,12 +255,12 @@ class WalSummarizerIT {
             long blocks = longOf(s, "SELECT pg_relation_size('t17') / 8192");
             long peakBlocks = 30000 / 60; // about 60 such rows a page: the table had hundreds of blocks before VACUUM
             List<String> segments = switchAndCollect(pg, c);
-            Map<String, WalSummary> summaries = summarize(pg.spool(), segments, 17);
+            Map<String, WalSummary> summaries = summarize(pg.spool(), segments, major);
 
-            WalSummary merged = new WalSummary(1, 17, summaries.values().iterator().next().segmentStart(), SEGMENT);
+            WalSummary merged = new WalSummary(1, major, summaries.values().iterator().next().segmentStart(), SEGMENT);
             for (WalSummary one : summaries.values()) {
                 assertThat(one.isUnsafe()).as("%s", one.unsafeReason()).isFalse();
-                assertThat(one.pgMajor()).isEqualTo(17);
+                assertThat(one.pgMajor()).isEqualTo(major);
                 for (RelationFork f : one.forks()) {
                     merged.setLimit(f, one.limit(f));
                     for (long b : one.blocks(f)) {
