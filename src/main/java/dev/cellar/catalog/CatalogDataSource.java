@@ -15,9 +15,22 @@ public final class CatalogDataSource {
     private CatalogDataSource() {
     }
 
+    /**
+     * The URL the pool opens. An H2 file catalog is opened through H2's {@code retry:} file system:
+     * H2 closes a database whose file channel a thread interrupt closed, and Quartz interrupts its
+     * scheduler thread when {@code cellar serve} stops; ServeIT saw that thread then retry forever on
+     * a closed catalog. The file is the same ({@code <path>.mv.db}).
+     */
+    public static String jdbcUrl(String configured) {
+        if (configured.startsWith("jdbc:h2:file:")) {
+            return "jdbc:h2:retry:file:" + configured.substring("jdbc:h2:file:".length());
+        }
+        return configured;
+    }
+
     public static HikariDataSource open(CellarSettings settings, int maximumPoolSize) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(settings.catalog().url());
+        config.setJdbcUrl(jdbcUrl(settings.catalog().url()));
         if (settings.catalog().isPostgres()) {
             PostgresConnector connector = PostgresConnector.fromProcess();
             PostgresConnector.Target target = connector.target(settings.catalog().url());

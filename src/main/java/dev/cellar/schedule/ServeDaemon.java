@@ -212,6 +212,7 @@ public final class ServeDaemon implements AutoCloseable {
             return;
         }
         stopping = true;
+        boolean abandoned = false;
         try {
             log.info("Stopping: no new firings; running jobs stop at their next checkpoint");
             runtime.bean(ScheduledLaunches.class).stopLaunching();
@@ -233,13 +234,17 @@ public final class ServeDaemon implements AutoCloseable {
             if (waiter.isAlive()) {
                 log.warn("Jobs still running after {}; exiting anyway (the next start-up marks them FAILED and restartable)",
                         settings.serve().shutdownTimeout());
+                abandoned = true;
             }
         } catch (SchedulerException e) {
             log.warn("Scheduler standby: {}", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            cellar.close();
+            if (!abandoned) {
+                // Closing the context would wait for the running jobs once more (Quartz's own shutdown).
+                cellar.close();
+            }
             if (single != null) {
                 single.close();
             }

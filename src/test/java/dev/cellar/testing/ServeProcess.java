@@ -62,11 +62,20 @@ public final class ServeProcess implements AutoCloseable {
     }
 
     /** SIGTERM, then waits for the process to end; returns its exit code. */
-    public int sigterm() throws InterruptedException {
+    public int sigterm() throws InterruptedException, IOException {
         process.destroy();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            String threads;
+            try {
+                Process jstack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(), Long.toString(process.pid()))
+                        .redirectErrorStream(true).start();
+                threads = new String(jstack.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                jstack.waitFor(30, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                threads = "(jstack: " + e.getMessage() + ")";
+            }
             process.destroyForcibly().waitFor();
-            throw new IllegalStateException("cellar serve did not stop within 120 s of SIGTERM");
+            throw new IllegalStateException("cellar serve did not stop within 120 s of SIGTERM\n--- log\n" + log() + "\n--- threads\n" + threads);
         }
         return process.exitValue();
     }
