@@ -45,32 +45,25 @@ public class JobStatistics {
     private final DataSource catalog;
     private final JobHistory history;
     private final List<String> jobs;
-    private final Clock clock;
-    private Snapshot snapshot;
-    private Instant readAt = Instant.MIN;
+    private final ExpiringSnapshot<Snapshot> snapshot;
 
     public JobStatistics(DataSource catalog, JobHistory history, List<String> jobs, Clock clock) {
         this.catalog = catalog;
         this.history = history;
         this.jobs = List.copyOf(jobs);
-        this.clock = clock;
+        this.snapshot = new ExpiringSnapshot<>(clock, MAX_STALENESS, this::read);
     }
 
     public List<String> jobs() {
         return jobs;
     }
 
-    public synchronized Snapshot snapshot() {
-        Instant now = clock.instant();
-        if (snapshot == null || !now.isBefore(readAt.plus(MAX_STALENESS))) {
-            snapshot = read(now);
-            readAt = now;
-        }
-        return snapshot;
+    public Snapshot snapshot() {
+        return snapshot.get();
     }
 
-    public synchronized void invalidate() {
-        snapshot = null;
+    public void invalidate() {
+        snapshot.invalidate();
     }
 
     /** Executions with their job name and {@code server} parameter (a job without one has a null server). */

@@ -37,28 +37,21 @@ public class ServerStatusService {
     public static final Duration MAX_STALENESS = Duration.ofSeconds(5);
 
     private final CellarSettings settings;
-    private final Clock clock;
-    private Map<String, ServerStatus> snapshot;
-    private Instant readAt = Instant.MIN;
+    private final ExpiringSnapshot<Map<String, ServerStatus>> snapshot;
 
     public ServerStatusService(CellarSettings settings, Clock clock) {
         this.settings = settings;
-        this.clock = clock;
+        this.snapshot = new ExpiringSnapshot<>(clock, MAX_STALENESS, this::read);
     }
 
     /** Every configured server, by name (sorted), from a snapshot at most {@link #MAX_STALENESS} old. */
-    public synchronized Map<String, ServerStatus> servers() {
-        Instant now = clock.instant();
-        if (snapshot == null || !now.isBefore(readAt.plus(MAX_STALENESS))) {
-            snapshot = read(now);
-            readAt = now;
-        }
-        return snapshot;
+    public Map<String, ServerStatus> servers() {
+        return snapshot.get();
     }
 
     /** Forgets the snapshot (after an action that changes the repository, such as a restart the page asked for). */
-    public synchronized void invalidate() {
-        snapshot = null;
+    public void invalidate() {
+        snapshot.invalidate();
     }
 
     private Map<String, ServerStatus> read(Instant now) {
