@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.springframework.batch.core.job.JobExecution;
-import org.springframework.batch.core.job.JobInstance;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
@@ -26,9 +25,11 @@ public class JobHistory {
     public static final String SERVER_PARAMETER = "server";
 
     private final JobRepository jobRepository;
+    private final javax.sql.DataSource catalog;
 
-    public JobHistory(JobRepository jobRepository) {
+    public JobHistory(JobRepository jobRepository, javax.sql.DataSource catalog) {
         this.jobRepository = jobRepository;
+        this.catalog = catalog;
     }
 
     /** Filters for {@link #list}; null means any. */
@@ -38,31 +39,44 @@ public class JobHistory {
         }
     }
 
-    /** Executions, newest first. */
+    /**
+     * Executions, newest first. The filters are applied by the catalog database over every
+     * execution ever run (a minutely sweep makes a thousand a day: a failure from last week must not
+     * hide behind today's runs), and only the {@code limit} that match are loaded.
+     */
     public List<ExecutionSummary> list(Filter filter) {
+        StringBuilder sql = new StringBuilder("SELECT E.JOB_EXECUTION_ID FROM BATCH_JOB_EXECUTION E"
+                + " JOIN BATCH_JOB_INSTANCE I ON E.JOB_INSTANCE_ID = I.JOB_INSTANCE_ID WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (filter.job() != null) {
+            sql.append(" AND I.JOB_NAME = ?");
+            args.add(filter.job());
+        }
+        if (filter.status() != null) {
+            sql.append(" AND E.STATUS = ?");
+            args.add(filter.status().toUpperCase(java.util.Locale.ROOT));
+        }
+        if (filter.since() != null) {
+            sql.append(" AND E.CREATE_TIME >= ?");
+            args.add(java.sql.Timestamp.valueOf(filter.since()));
+        }
+        if (filter.server() != null) {
+            sql.append(" AND EXISTS (SELECT 1 FROM BATCH_JOB_EXECUTION_PARAMS P WHERE P.JOB_EXECUTION_ID = E.JOB_EXECUTION_ID"
+                    + " AND P.PARAMETER_NAME = ? AND P.PARAMETER_VALUE = ?)");
+            args.add(SERVER_PARAMETER);
+            args.add(filter.server());
+        }
+        sql.append(" ORDER BY E.JOB_EXECUTION_ID DESC");
+        org.springframework.jdbc.core.JdbcTemplate jdbc = new org.springframework.jdbc.core.JdbcTemplate(catalog);
+        jdbc.setMaxRows(Math.max(filter.limit(), 1));
         List<ExecutionSummary> out = new ArrayList<>();
-        for (String name : jobRepository.getJobNames()) {
-            if (filter.job() != null && !filter.job().equals(name)) {
-                continue;
-            }
-            for (JobInstance instance : jobRepository.getJobInstances(name, 0, Math.max(filter.limit(), 1) * 4)) {
-                for (JobExecution e : jobRepository.getJobExecutions(instance)) {
-                    ExecutionSummary s = summary(e);
-                    if (filter.server() != null && !filter.server().equals(s.server())) {
-                        continue;
-                    }
-                    if (filter.status() != null && !filter.status().equalsIgnoreCase(s.status())) {
-                        continue;
-                    }
-                    if (filter.since() != null && (e.getCreateTime() == null || e.getCreateTime().isBefore(filter.since()))) {
-                        continue;
-                    }
-                    out.add(s);
-                }
+        for (Long id : jdbc.queryForList(sql.toString(), Long.class, args.toArray())) {
+            JobExecution e = find(jobRepository, id);
+            if (e != null) {
+                out.add(summary(e));
             }
         }
-        out.sort(Comparator.comparingLong(ExecutionSummary::id).reversed());
-        return out.size() > filter.limit() ? List.copyOf(out.subList(0, filter.limit())) : out;
+        return out;
     }
 
     public ExecutionDetail show(long executionId) {

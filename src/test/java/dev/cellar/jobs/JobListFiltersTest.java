@@ -66,6 +66,22 @@ class JobListFiltersTest {
         assertThat(ids(config, "--server", "c")).isEmpty();
     }
 
+    @Test
+    void anOldFailureIsFoundBehindManyNewerRuns() throws Exception {
+        // A minutely sweep makes a thousand runs a day: a failure from yesterday must still be listed.
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: " + dir.resolve("home") + "\n");
+        long failed;
+        try (Cellar cellar = new Cellar(new SettingsLoader(Map.of(), dir).load(config), new PostgresConnector(Map.of(), dir))) {
+            failed = run(cellar, "a", "0", 40);
+            for (int i = 1; i <= 12; i++) {
+                run(cellar, "a", Integer.toString(i), 0);
+            }
+        }
+        assertThat(ids(config, "--status", "FAILED", "--limit", "1")).containsExactly(failed);
+        assertThat(ids(config, "--status", "FAILED", "--server", "a", "--since", "1d", "--limit", "2")).containsExactly(failed);
+        assertThat(ids(config, "--limit", "3")).hasSize(3).doesNotContain(failed);
+    }
+
     private static long run(Cellar cellar, String server, String run, int failAt) {
         CountingJobConfig.FAIL_AT = failAt;
         try {

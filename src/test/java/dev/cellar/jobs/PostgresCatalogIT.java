@@ -59,6 +59,11 @@ class PostgresCatalogIT {
             CountingJobConfig.FAIL_AT = 0;
             CliRun restart = CliRun.run(dir, "--config", config.toString(), "jobs", "restart", Long.toString(failedId));
             assertThat(restart.exitCode()).as(restart.toString()).isZero();
+            // The job history's filters are SQL on the catalog: they run on PostgreSQL too.
+            CliRun failures = CliRun.run(dir, "--config", config.toString(), "--json", "jobs", "list", "--status", "FAILED", "--server", "test",
+                    "--since", "1d");
+            assertThat(failures.exitCode()).as(failures.toString()).isZero();
+            assertThat(failures.out()).contains("\"id\" : " + failedId).contains("\"status\" : \"FAILED\"");
             assertThat(Files.readAllLines(out).stream().map(Integer::parseInt).toList())
                     .isEqualTo(IntStream.rangeClosed(1, 100).boxed().toList());
 
