@@ -149,7 +149,11 @@ public final class Cellar implements AutoCloseable {
      * was STOPPED, that run is restarted instead of starting another.
      */
     public ExecutionDetail archiveWal(String server) {
-        return auditedArchiveWal(server, null);
+        return audited("archive-wal", server, null, null, note -> {
+            ExecutionDetail d = runArchiveWal(server, null);
+            note.job(d);
+            return d;
+        });
     }
 
     /**
@@ -160,14 +164,6 @@ public final class Cellar implements AutoCloseable {
      */
     public ExecutionDetail archiveWal(String server, java.time.Instant run) {
         return runArchiveWal(server, run);
-    }
-
-    private ExecutionDetail auditedArchiveWal(String server, java.time.Instant run) {
-        return audited("archive-wal", server, null, run == null ? null : "scheduled at " + run, note -> {
-            ExecutionDetail d = runArchiveWal(server, run);
-            note.job(d);
-            return d;
-        });
     }
 
     private ExecutionDetail runArchiveWal(String server, java.time.Instant run) {

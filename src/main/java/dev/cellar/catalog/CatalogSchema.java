@@ -158,7 +158,8 @@ public final class CatalogSchema {
         return out;
     }
 
-    static boolean tableExists(Connection c, String name) throws SQLException {
+    /** True when the catalog has this table (upper case as H2 stores it, or lower case as PostgreSQL does). */
+    public static boolean tableExists(Connection c, String name) throws SQLException {
         DatabaseMetaData md = c.getMetaData();
         for (String candidate : new String[] {name, name.toLowerCase(Locale.ROOT)}) {
             try (ResultSet rs = md.getTables(null, null, candidate, new String[] {"TABLE", "BASE TABLE"})) {

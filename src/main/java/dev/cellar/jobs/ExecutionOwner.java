@@ -11,15 +11,13 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * execution left STARTED whose owner was this host and is no longer alive is known to be dead.
  * The liveness rule is {@link ProcessOwner}'s, shared with the repository's locks.
  */
-public final class ExecutionOwner {
+final class ExecutionOwner {
 
     static final String HOST = "cellar.owner.host";
     static final String PID = "cellar.owner.pid";
     static final String PROCESS_START = "cellar.owner.process-start";
     /** The Quartz scheduler instance ({@code cellar serve} node) that launched the execution, when one did. */
     static final String SCHEDULER = "cellar.owner.scheduler";
-    /** System property {@code cellar serve} sets to its scheduler instance ID. */
-    public static final String SCHEDULER_PROPERTY = ProcessOwner.NODE_PROPERTY;
 
     private ExecutionOwner() {
     }
@@ -28,7 +26,7 @@ public final class ExecutionOwner {
         ctx.putString(HOST, owner.host());
         ctx.putLong(PID, owner.pid());
         ctx.putLong(PROCESS_START, owner.processStart());
-        String scheduler = System.getProperty(SCHEDULER_PROPERTY);
+        String scheduler = System.getProperty(ProcessOwner.NODE_PROPERTY);
         if (scheduler != null) {
             ctx.putString(SCHEDULER, scheduler);
         } else {

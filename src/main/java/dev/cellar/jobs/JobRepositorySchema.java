@@ -1,8 +1,6 @@
 package dev.cellar.jobs;
 
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Locale;
 import javax.sql.DataSource;
@@ -28,10 +26,10 @@ public final class JobRepositorySchema {
             if (!product.contains("h2") && !postgres) {
                 throw new IllegalStateException("unsupported catalog database: " + product + " (H2 or PostgreSQL)");
             }
-            if (!tableExists(c, "BATCH_JOB_INSTANCE")) {
+            if (!dev.cellar.catalog.CatalogSchema.tableExists(c, "BATCH_JOB_INSTANCE")) {
                 run(c, "org/springframework/batch/core/schema-" + (postgres ? "postgresql" : "h2") + ".sql");
             }
-            if (!tableExists(c, "QRTZ_LOCKS")) {
+            if (!dev.cellar.catalog.CatalogSchema.tableExists(c, "QRTZ_LOCKS")) {
                 run(c, "org/quartz/impl/jdbcjobstore/tables_" + (postgres ? "postgres" : "h2") + ".sql");
             }
         } catch (SQLException e) {
@@ -40,17 +38,6 @@ public final class JobRepositorySchema {
         dev.cellar.catalog.CatalogSchema.ensure(dataSource);
     }
 
-    private static boolean tableExists(Connection c, String name) throws SQLException {
-        DatabaseMetaData md = c.getMetaData();
-        for (String candidate : new String[] {name, name.toLowerCase(Locale.ROOT)}) {
-            try (ResultSet rs = md.getTables(null, null, candidate, new String[] {"TABLE", "BASE TABLE"})) {
-                if (rs.next()) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
 
     private static void run(Connection c, String script) {
         ResourceDatabasePopulator populator = new ResourceDatabasePopulator(new ClassPathResource(script));

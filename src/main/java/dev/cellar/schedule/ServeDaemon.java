@@ -4,7 +4,6 @@ import dev.cellar.api.Cellar;
 import dev.cellar.api.CellarException;
 import dev.cellar.api.ExitCode;
 import dev.cellar.config.CellarSettings;
-import dev.cellar.jobs.ExecutionOwner;
 import dev.cellar.jobs.JobLaunchService;
 import dev.cellar.jobs.JobRuntime;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TimeZone;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.quartz.CronScheduleBuilder;
 import org.quartz.CronTrigger;
 import org.quartz.JobBuilder;
@@ -70,7 +68,7 @@ public final class ServeDaemon implements AutoCloseable {
     public static ServeDaemon start(Cellar cellar, List<Class<?>> extraSources, boolean web) {
         CellarSettings settings = cellar.settings();
         SingleServeLock single = settings.catalog().isPostgres() ? null : SingleServeLock.acquire(settings.home());
-        System.setProperty(ExecutionOwner.SCHEDULER_PROPERTY, SchedulerInstance.id());
+        System.setProperty(dev.cellar.repository.ProcessOwner.NODE_PROPERTY, SchedulerInstance.id());
         List<Class<?>> sources = new ArrayList<>();
         sources.add(SchedulerConfiguration.class);
         sources.add(ScheduledLaunches.class);
@@ -256,10 +254,5 @@ public final class ServeDaemon implements AutoCloseable {
     @Override
     public void close() {
         shutdown();
-    }
-
-    /** Waits at most {@code timeout} for the daemon to stop. */
-    public boolean awaitShutdown(long timeout, TimeUnit unit) throws InterruptedException {
-        return stopped.await(timeout, unit);
     }
 }
