@@ -12,6 +12,11 @@
 #   4. a random pgbench workload (pgbench -T), then an incremental cellar backup
 #   5. a localized workload (1% of pgbench_accounts rows in one contiguous aid range updated,
 #      1% rows appended to pgbench_history), then an incremental cellar backup
+#   6. the same localized workload on another range, then an incremental that compares blocks
+#      (-Dcellar.wal-derived-incremental=off): what the WAL-derived one saves
+# Before each incremental, `cellar archive-wal` sweeps the spool (untimed; `cellar serve` sweeps every
+# minute), so the WAL summaries the incremental merges are mostly written already; its time and the
+# summaries' size are printed too.
 # and prints MB/s and the bytes each adds to its target. It stops exactly the cluster it started
 # (pg_ctl -D its data directory) and deletes its directory. Runs as root too (the server then runs
 # as the 'postgres' OS user). Needs PostgreSQL server and client binaries (pgbench, pg_basebackup).
@@ -32,7 +37,15 @@ db_bytes=$(psql -At -c "SELECT sum(pg_database_size(oid)) FROM pg_database")
 data_bytes=$(du -sb --exclude=pg_wal "$work/data" | cut -f1)
 
 rows=()
-row() { rows+=("$(printf '%-44s %8s %8s %10s %10s' "$1" "$2" "$3" "$4" "$5")"); }
+row() { rows+=("$(printf '%-50s %8s %8s %10s %10s  %s' "$1" "$2" "$3" "$4" "$5" "${6:-}")"); }
+# How an incremental found its changes, from its log (the job's exit message).
+method() { grep -o 'incremental from the WAL summaries\|incremental by block comparison' "$1" | head -1 | sed 's/incremental from the WAL summaries/wal-summaries/; s/incremental by block comparison/block-compare/'; }
+sweep() {
+    local t0 t1; t0=$(now)
+    cellar archive-wal main >"$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
+    t1=$(now); sweeps+=("$1: archive-wal $(secs "$t0" "$t1") s")
+}
+sweeps=()
 
 # 1. Cellar full
 before=$(repo_bytes); t0=$(now)
@@ -57,26 +70,48 @@ rm -rf "$work/pgbb"
 # 4. random pgbench workload, then an incremental
 "$bin/pgbench" -h "$work" -p "$port" -U postgres -c 2 -j 2 -T "$workload_seconds" postgres >/dev/null 2>&1
 psql -c "CHECKPOINT"
+sweep "after pgbench -T $workload_seconds"
 before=$(repo_bytes); t0=$(now)
 cellar backup main >"$work/incr1.log" 2>&1 || { cat "$work/incr1.log"; exit 1; }
 t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
 row "incremental after pgbench -T $workload_seconds" "$s" "$(rate "$data_bytes" "$s")" "$(mb "$added")" \
-    "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')"
+    "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr1.log")"
 
 # 5. localized workload: 1% of accounts in one contiguous range, 1% rows appended to history
-accounts=$((scale * 100000)); one_pct=$((accounts / 100)); start=$((accounts / 2))
-psql -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN $start AND $((start + one_pct - 1))" \
-     -c "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 1, now() FROM generate_series(1, $one_pct) g" \
-     -c "CHECKPOINT"
+accounts=$((scale * 100000)); one_pct=$((accounts / 100))
+localized() {
+    local start=$1
+    psql -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN $start AND $((start + one_pct - 1))" \
+         -c "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 1, now() FROM generate_series(1, $one_pct) g" \
+         -c "CHECKPOINT"
+}
+localized $((accounts / 2))
+sweep "after the localized workload"
 before=$(repo_bytes); t0=$(now)
 cellar backup main >"$work/incr2.log" 2>&1 || { cat "$work/incr2.log"; exit 1; }
 t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
 row "incremental after 1% contiguous + appends" "$s" "$(rate "$data_bytes" "$s")" "$(mb "$added")" \
-    "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')"
+    "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr2.log")"
 loc_time_pct=$(awk -v a="$s" -v f="$full_s" 'BEGIN { printf "%.0f%%", 100 * a / f }')
+loc_bytes_pct=$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')
+
+# 6. the same workload elsewhere, then an incremental comparing blocks
+localized $((accounts / 4))
+sweep "after the second localized workload"
+before=$(repo_bytes); t0=$(now)
+CELLAR_JAVA_OPTS="${CELLAR_JAVA_OPTS:-} -Dcellar.wal-derived-incremental=off" cellar backup main >"$work/incr3.log" 2>&1 \
+    || { cat "$work/incr3.log"; exit 1; }
+t1=$(now); s3=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
+row "same, comparing blocks (WAL-derived off)" "$s3" "$(rate "$data_bytes" "$s3")" "$(mb "$added")" \
+    "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr3.log")"
+summaries=$(find "$work/repo" -name '*.summary' | wc -l)
+summary_bytes=$(find "$work/repo" -name '*.summary' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 
 echo
 echo "pgbench scale $scale: database $(mb "$db_bytes") MiB, data directory without pg_wal $(mb "$data_bytes") MiB; $(nproc) cores"
-printf '%-44s %8s %8s %10s %10s\n' "what" "seconds" "MiB/s" "added MiB" "vs full"
+printf '%-50s %8s %8s %10s %10s  %s\n' "what" "seconds" "MiB/s" "added MiB" "vs full" "changes found by"
 printf '%s\n' "${rows[@]}"
-echo "localized incremental time vs full: $loc_time_pct"
+echo "localized incremental vs full: time $loc_time_pct, bytes $loc_bytes_pct"
+echo "WAL summaries: $summaries, $(awk -v b="$summary_bytes" -v n="$summaries" 'BEGIN { if (n) printf "%.1f KiB each", b / n / 1024 }')"
+printf '%s\n' "${sweeps[@]}"
+grep -ho 'incremental from the WAL summaries: [^;]*' "$work/incr2.log" | head -1 || true

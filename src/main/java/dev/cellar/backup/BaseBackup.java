@@ -15,6 +15,8 @@ import dev.cellar.repository.ManifestEntry;
 import dev.cellar.repository.RepositoryLayout;
 import dev.cellar.repository.ServerIdentity;
 import dev.cellar.storage.Storage;
+import dev.cellar.wal.ChangedBlockMapReader;
+import dev.cellar.wal.WalArchive;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,9 +117,72 @@ public final class BaseBackup {
         void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal);
     }
 
-    /** What the copy produced. */
+    /** How an incremental finds what changed since its parent (docs/design.md 5.6). */
+    public enum IncrementalMethod {
+        /** Reads only the blocks the WAL summaries since the parent's start name (WAL-derived). */
+        WAL_SUMMARIES("wal-summaries"),
+        /** Reads every file whose size or modification time changed and compares its blocks with the parent's. */
+        BLOCK_COMPARE("block-compare");
+
+        public final String id;
+
+        IncrementalMethod(String id) {
+            this.id = id;
+        }
+
+        public static IncrementalMethod of(String id) {
+            for (IncrementalMethod m : values()) {
+                if (m.id.equals(id)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("unknown incremental method " + id);
+        }
+    }
+
+    /**
+     * What the copy produced.
+     *
+     * @param method     for an incremental, how it found the changes (null for a full backup)
+     * @param methodNote for a WAL-derived incremental the range it read; for a block-compare one why the WAL was not used
+     * @param bytesUnread bytes taken from the parent without reading them
+     */
     public record CopyResult(List<ManifestEntry> entries, long bytesRead, long bytesStored, long bytesReused, long files,
-                             long pageFailures, long bytesReusedFromFailedAttempt) {
+                             long pageFailures, long bytesReusedFromFailedAttempt, IncrementalMethod method, String methodNote,
+                             long bytesUnread) {
+    }
+
+    /** Set {@code -Dcellar.wal-derived-incremental=off} to compare blocks in every incremental (benchmarks, comparisons). */
+    public static final String WAL_DERIVED_PROPERTY = "cellar.wal-derived-incremental";
+
+    private IncrementalMethod preferred = "off".equals(System.getProperty(WAL_DERIVED_PROPERTY))
+            ? IncrementalMethod.BLOCK_COMPARE : IncrementalMethod.WAL_SUMMARIES;
+
+    /** The method an incremental tries first; WAL_SUMMARIES falls back to BLOCK_COMPARE when the WAL leaves a doubt. */
+    public BaseBackup preferring(IncrementalMethod method) {
+        this.preferred = method;
+        return this;
+    }
+
+    /**
+     * The changes since the parent's start, when the WAL vouches for them; otherwise why not. Null map for a full
+     * backup or when block comparison is preferred.
+     */
+    ChangedBlockMapReader.Outcome changesSince(BackupInfo parent, Lsn startLsn, BackupSession.ClusterInfo cluster) {
+        if (parent == null) {
+            return null;
+        }
+        if (preferred == IncrementalMethod.BLOCK_COMPARE) {
+            return new ChangedBlockMapReader.Outcome(null, "block comparison was asked for");
+        }
+        if (parent.pgMajor() != cluster.major()) {
+            return new ChangedBlockMapReader.Outcome(null, "the parent was taken of PostgreSQL " + parent.pgMajor());
+        }
+        Path pgdata = server.pgdataPath().orElseThrow();
+        WalArchive archive = new WalArchive(storage, server.name(), 3);
+        ChangedBlockMapReader reader = new ChangedBlockMapReader(archive, server.walSpool(), pgdata.resolve("pg_wal"),
+                cluster.major(), cluster.walSegmentSize());
+        return reader.read(parent.timeline(), Lsn.parse(parent.startLsn()), cluster.timeline(), startLsn);
     }
 
     /**
@@ -140,6 +205,8 @@ public final class BaseBackup {
             parent = parentInfo.manifest(storage).byPath();
         }
         UnchangedFileRule unchanged = new UnchangedFileRule(parentInfo, plan.cluster().timeline(), java.time.Instant.now());
+        ChangedBlockMapReader.Outcome changes = changesSince(parentInfo, startLsn, plan.cluster());
+        ChangedBlockReads walReads = changes != null && changes.hasMap() ? new ChangedBlockReads(changes.map()) : null;
         final Map<String, ManifestEntry> parentEntries = parent;
         AtomicLong bytesUnread = new AtomicLong();
         AtomicLong filesUnread = new AtomicLong();
@@ -179,13 +246,17 @@ public final class BaseBackup {
                         if (Thread.currentThread().isInterrupted()) {
                             throw new InterruptedException("copy interrupted");
                         }
-                        Optional<ManifestEntry> same = unchanged.reuse(f, parentEntries.get(f.path()));
+                        ManifestEntry inParent = parentEntries.get(f.path());
+                        ChangedBlockReads.Decision d = walReads == null ? ChangedBlockReads.Decision.WHOLE : walReads.decide(f.path(), f.size(), inParent);
+                        Optional<ManifestEntry> same = d.kind() == ChangedBlockReads.Kind.UNCHANGED
+                                ? Optional.of(withAttributes(inParent, f)) : unchanged.reuse(f, inParent);
                         if (same.isPresent()) {
                             entries.add(same.get());
                             bytesUnread.addAndGet(f.size());
                             filesUnread.incrementAndGet();
                         } else {
-                            engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode()).ifPresent(entries::add);
+                            engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode(),
+                                    d.kind() == ChangedBlockReads.Kind.BLOCKS ? d.unread() : null).ifPresent(entries::add);
                         }
                         filesDone.incrementAndGet();
                         bytesDone.addAndGet(f.size());
@@ -225,12 +296,13 @@ public final class BaseBackup {
         }
         List<ManifestEntry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparing(ManifestEntry::path));
-        long read = 0, stored = 0, reused = 0, nfiles = 0;
+        long read = 0, stored = 0, reused = 0, nfiles = 0, partlyUnread = 0;
         for (FileBackup e : engines) {
             read += e.stats().bytesRead;
             stored += e.stats().bytesStored;
             reused += e.stats().bytesReferenced;
             nfiles += e.stats().files;
+            partlyUnread += e.stats().bytesUnread;
         }
         reused += bytesUnread.get();
         nfiles += filesUnread.get();
@@ -249,7 +321,20 @@ public final class BaseBackup {
                 }
             }
         }
-        return new CopyResult(List.copyOf(sorted), read, stored, reused, nfiles, pageFailures, fromFailed);
+        IncrementalMethod method = null;
+        String note = null;
+        if (changes != null) {
+            method = changes.hasMap() ? IncrementalMethod.WAL_SUMMARIES : IncrementalMethod.BLOCK_COMPARE;
+            note = changes.hasMap() ? changes.map().toString() : changes.fallbackReason();
+        }
+        return new CopyResult(List.copyOf(sorted), read, stored, reused, nfiles, pageFailures, fromFailed, method, note,
+                bytesUnread.get() + partlyUnread);
+    }
+
+    /** The parent's entry of a file the WAL says is unchanged, with the modification time and mode the scan saw. */
+    private static ManifestEntry withAttributes(ManifestEntry inParent, DataDirectoryScanner.SourceFile f) {
+        return new ManifestEntry(inParent.path(), inParent.type(), inParent.size(), f.mtime(), f.mode(), inParent.sha256(),
+                inParent.blockSize(), inParent.blockChecksums(), inParent.runs(), null, inParent.pageFailures());
     }
 
     /** Pages written after the backup started are skipped: they may be torn, and WAL replay rewrites them. */
@@ -311,7 +396,8 @@ public final class BaseBackup {
                 startTime, stopTime, "cellar " + server.name() + " " + plan.backupId(), plan.cluster().major(),
                 plan.cluster().systemIdentifier(), sizeBytes, storedBytes, copy.files(), copy.pageFailures(),
                 server.compression().toString(), sha256(bytes), stop.backupLabel(),
-                stop.tablespaceMap() == null || stop.tablespaceMap().isEmpty() ? null : stop.tablespaceMap());
+                stop.tablespaceMap() == null || stop.tablespaceMap().isEmpty() ? null : stop.tablespaceMap(),
+                copy.method() == null ? null : copy.method().id, copy.methodNote());
         info.write(storage);
         return info;
     }

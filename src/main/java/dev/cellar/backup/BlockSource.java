@@ -40,6 +40,11 @@ public final class BlockSource {
         return stored.find(path, block, checksum, length);
     }
 
+    /** Where the parent stores a block of a path it holds (the caller checked it does, with this length). */
+    public StoredBlock parentBlock(String path, int block, int length) {
+        return locate(parent.get(path), block, length);
+    }
+
     /** The run holding a block: runs are sorted by first block and contiguous, so a binary search (this is called per block). */
     private static StoredBlock locate(ManifestEntry e, int block, int length) {
         var runs = e.runs();

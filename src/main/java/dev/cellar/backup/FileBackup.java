@@ -80,6 +80,8 @@ public final class FileBackup {
         public long bytesStoredRaw;
         public long bytesStored;
         public long bytesReferenced;
+        /** Of those, bytes taken from the parent without reading them (a WAL-derived incremental). */
+        public long bytesUnread;
         public long files;
     }
 
@@ -114,6 +116,19 @@ public final class FileBackup {
      * @return the entry, or empty when the file vanished (a dropped relation)
      */
     public Optional<ManifestEntry> backup(Path file, String path, int relationSegment, long mtime, int mode) throws IOException {
+        return backup(file, path, relationSegment, mtime, mode, null);
+    }
+
+    /**
+     * Backs up {@code file} reading only some of its blocks (a WAL-derived incremental): the blocks in {@code unread}
+     * are taken from the parent's entry of the same path, checksum and location, without reading them, as long as the
+     * parent holds them with the same block size and length. The entry then has no SHA-256 (the whole file was not
+     * read); its blocks are verified one by one when restored.
+     *
+     * @param unread null to read every block
+     */
+    public Optional<ManifestEntry> backup(Path file, String path, int relationSegment, long mtime, int mode, java.util.BitSet unread)
+            throws IOException {
         FileChannel ch;
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
@@ -128,12 +143,31 @@ public final class FileBackup {
             List<Object> runs = new ArrayList<>(); // BlockRun, or PendingFrame until its frame is appended
             List<Long> pageFailures = new ArrayList<>();
             MessageDigest sha = sha256();
+            boolean skipped = false;
+            ManifestEntry parent = unread == null ? null : source.parentEntry(path);
+            if (parent != null && parent.blockSize() != blockSize) {
+                parent = null; // the file crossed a block size boundary since it was planned: read it all
+            }
             ByteBuffer buf = ByteBuffer.allocate(blockSize);
             int pendingFirst = -1;
             int pendingLength = 0;
             for (int b = 0; b < blockCount; b++) {
                 long position = (long) b * blockSize;
                 int length = (int) Math.min(blockSize, size - position);
+                if (parent != null && unread.get(b) && b < parent.blockCount()
+                        && Math.min(blockSize, parent.size() - position) == length) {
+                    if (pendingFirst >= 0) {
+                        flush(runs, path, pendingFirst, b, pendingLength, checksums, blockSize);
+                        pendingFirst = -1;
+                        pendingLength = 0;
+                    }
+                    checksums[b] = parent.blockChecksums()[b];
+                    addRun(runs, b, source.parentBlock(path, b, length));
+                    stats.bytesReferenced += length;
+                    stats.bytesUnread += length;
+                    skipped = true;
+                    continue;
+                }
                 buf.clear().limit(length);
                 int read = readFully(ch, buf, position);
                 if (read < length) {
@@ -189,7 +223,7 @@ public final class FileBackup {
             }
             stats.files++;
             return Optional.of(new ManifestEntry(path, ManifestEntry.Type.FILE, size, mtime, mode,
-                    HexFormat.of().formatHex(sha.digest()), blockSize, checksums, List.copyOf(resolved), null, List.copyOf(pageFailures)));
+                    skipped ? null : HexFormat.of().formatHex(sha.digest()), blockSize, checksums, List.copyOf(resolved), null, List.copyOf(pageFailures)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("backup of " + path + " interrupted");

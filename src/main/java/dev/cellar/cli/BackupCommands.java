@@ -157,6 +157,9 @@ final class BackupCommands {
         Map<String, Object> rows = new LinkedHashMap<>();
         rows.put("Backup", b.id() + " of server " + b.server());
         rows.put("Type", b.type() + (b.parent() == null ? "" : " (parent " + b.parent() + ")"));
+        if (b.incrementalMethod() != null) {
+            rows.put("Changes found by", b.incrementalMethod() + (b.incrementalNote() == null ? "" : ": " + b.incrementalNote()));
+        }
         rows.put("Status", "DONE");
         rows.put("PostgreSQL", b.pgMajor() + ", system identifier " + b.systemIdentifier());
         rows.put("Begin", time(b.startTime()) + "  LSN " + b.startLsn() + "  WAL " + b.beginWal());

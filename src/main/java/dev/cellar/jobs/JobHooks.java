@@ -98,7 +98,8 @@ public final class JobHooks implements JobExecutionListener {
         String warning = execution.getExecutionContext().getString(WARNING, null);
         if (warning != null && execution.getStatus() == BatchStatus.COMPLETED
                 && ExitStatus.COMPLETED.getExitCode().equals(execution.getExitStatus().getExitCode())) {
-            execution.setExitStatus(new ExitStatus(COMPLETED_WITH_WARNINGS, warning));
+            execution.setExitStatus(new ExitStatus(COMPLETED_WITH_WARNINGS, execution.getExitStatus().getExitDescription())
+                    .addExitDescription(warning));
         }
     }
 

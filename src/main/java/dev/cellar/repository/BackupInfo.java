@@ -15,6 +15,11 @@ import java.util.Optional;
  * @param sizeBytes      the data directory's bytes as read
  * @param storedBytes    bytes of bundles this backup wrote (what it adds to the repository)
  * @param manifestSha256 SHA-256 of manifest.zst, which is trusted only through this document
+ * @param incrementalMethod for an incremental, how it found what changed: {@code wal-summaries} (it read only the
+ *                       blocks the WAL since its parent's start names) or {@code block-compare}; null for a full backup
+ *                       (and for incrementals written before the key existed, which compared blocks)
+ * @param incrementalNote  for a WAL-derived incremental the WAL range it read; for a block-compare one why the WAL was
+ *                       not used; null otherwise
  */
 public record BackupInfo(
         String id,
@@ -38,7 +43,9 @@ public record BackupInfo(
         String compression,
         String manifestSha256,
         String backupLabel,
-        String tablespaceMap) {
+        String tablespaceMap,
+        String incrementalMethod,
+        String incrementalNote) {
 
     static final String KIND = "backup";
     public static final String FULL = "full";
@@ -77,6 +84,10 @@ public record BackupInfo(
         n.put("manifest-sha256", manifestSha256);
         n.put("backup-label", backupLabel);
         n.put("tablespace-map", tablespaceMap);
+        if (incrementalMethod != null) {
+            n.put("incremental-method", incrementalMethod);
+            n.put("incremental-note", incrementalNote);
+        }
         MetadataFile.write(storage, path(server, id), KIND, n);
     }
 
@@ -89,7 +100,8 @@ public record BackupInfo(
                 n.path("label").asText(), n.path("pg-major").asInt(), n.path("system-identifier").asText(),
                 n.path("size-bytes").asLong(), n.path("stored-bytes").asLong(), n.path("files").asLong(),
                 n.path("page-checksum-failures").asLong(), n.path("compression").asText(),
-                n.path("manifest-sha256").asText(), n.path("backup-label").asText(), text(n, "tablespace-map")));
+                n.path("manifest-sha256").asText(), n.path("backup-label").asText(), text(n, "tablespace-map"),
+                text(n, "incremental-method"), text(n, "incremental-note")));
     }
 
     private static String text(JsonNode n, String key) {

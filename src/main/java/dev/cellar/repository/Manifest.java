@@ -78,7 +78,9 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
                 }
                 if (e.type() == ManifestEntry.Type.FILE) {
                     n.put("size", e.size());
-                    n.put("sha256", e.sha256());
+                    if (e.sha256() != null) {
+                        n.put("sha256", e.sha256()); // absent: read in part by a WAL-derived incremental
+                    }
                     n.put("block-size", e.blockSize());
                     StringBuilder blocks = new StringBuilder(e.blockChecksums().length * 16);
                     for (long c : e.blockChecksums()) {
@@ -152,7 +154,7 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
                         }
                         List<Long> pageFailures = new ArrayList<>();
                         n.path("page-failures").forEach(p -> pageFailures.add(p.asLong()));
-                        entries.add(new ManifestEntry(path, type, n.get("size").asLong(), mtime, mode, n.get("sha256").asText(),
+                        entries.add(new ManifestEntry(path, type, n.get("size").asLong(), mtime, mode, n.hasNonNull("sha256") ? n.get("sha256").asText() : null,
                                 n.get("block-size").asInt(), checksums, List.copyOf(runs), null, List.copyOf(pageFailures)));
                     }
                     default -> throw new IllegalStateException();

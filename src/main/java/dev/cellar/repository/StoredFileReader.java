@@ -10,7 +10,8 @@ import java.util.HexFormat;
 /**
  * Reads a backed-up file back out of the repository through its resolved block map, verifying
  * everything on the way: each frame's XXH64 before it is decoded, each block's XXH64, and the
- * whole file's SHA-256 at the end. Any mismatch is an error naming the file; nothing is
+ * whole file's SHA-256 at the end (when the manifest has one: a file a WAL-derived incremental read in
+ * part has none). Any mismatch is an error naming the file; nothing is
  * silently repaired. One instance per thread (it keeps the last decoded frame).
  */
 public final class StoredFileReader {
@@ -70,6 +71,9 @@ public final class StoredFileReader {
     }
 
     private static void checkDigest(ManifestEntry entry, MessageDigest sha) {
+        if (entry.sha256() == null) {
+            return; // read in part by a WAL-derived incremental: its blocks were verified one by one
+        }
         String actual = HexFormat.of().formatHex(sha.digest());
         if (!actual.equals(entry.sha256())) {
             throw corrupt(entry, "SHA-256 " + actual + " does not match the manifest's " + entry.sha256());

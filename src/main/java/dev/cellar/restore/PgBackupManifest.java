@@ -28,8 +28,17 @@ public final class PgBackupManifest {
 
         /** The record of a file as it lies under {@code dir} now (read whole for its SHA-256). */
         public static FileRecord of(Path dir, String path) throws IOException {
-            byte[] content = Files.readAllBytes(dir.resolve(path));
-            return new FileRecord(path, content.length, Files.getLastModifiedTime(dir.resolve(path)).toMillis(), PgBackupManifest.sha256(content));
+            Path file = dir.resolve(path);
+            MessageDigest sha = digest();
+            long size = 0;
+            try (java.io.InputStream in = Files.newInputStream(file)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sha.update(buf, 0, n);
+                    size += n;
+                }
+            }
+            return new FileRecord(path, size, Files.getLastModifiedTime(file).toMillis(), HexFormat.of().formatHex(sha.digest()));
         }
     }
 
@@ -76,8 +85,12 @@ public final class PgBackupManifest {
     }
 
     static String sha256(byte[] bytes) {
+        return HexFormat.of().formatHex(digest().digest(bytes));
+    }
+
+    private static MessageDigest digest() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

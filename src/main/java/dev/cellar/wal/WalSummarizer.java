@@ -93,6 +93,32 @@ public final class WalSummarizer {
         return new Result(s, null);
     }
 
+    /**
+     * Summarizes the records of a segment that start before {@code until}, which lies in it: the segment a backup
+     * starts in, read from {@code pg_wal} while the server writes its end. Complete only when the record starting at
+     * or after {@code until} was decoded too (the WAL before it is then whole); the WAL after {@code until} is not
+     * looked at otherwise, so a segment still being written is no reason for an unsafe summary.
+     */
+    public static Result summarizeBefore(WalFileName name, byte[] segment, int pgMajor, WalRecordReader.Continuation next, Lsn until)
+            throws IOException {
+        Lsn start = name.segment().orElseThrow(() -> new IllegalArgumentException(name + " is not a segment")).startLsn(segment.length);
+        WalRecordReader.Segment read = WalRecordReader.read(segment, start, pgMajor, next);
+        WalSummary s = new WalSummary(name.timeline(), pgMajor, start, segment.length);
+        boolean reached = false;
+        for (Record r : read.records()) {
+            if (r.lsn().compareTo(until) >= 0) {
+                reached = true;
+                break;
+            }
+            add(s, r, pgMajor);
+        }
+        if (!reached) {
+            return new Result(null, "the WAL of " + name.name() + " was not readable up to " + until
+                    + (read.detail() == null ? "" : " (" + read.detail() + ")"));
+        }
+        return new Result(s, null);
+    }
+
     /** Where the summarizer finds a segment by name: the first {@code bytes} bytes (or all), or null when it has none. */
     @FunctionalInterface
     public interface SegmentSource {

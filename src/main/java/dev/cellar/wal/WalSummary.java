@@ -172,6 +172,33 @@ public final class WalSummary {
         end = lsn;
     }
 
+    /**
+     * Adds what a summary of later WAL says, as if its records followed this one's (docs/design.md 5.7, reading
+     * them): its limits first (a smaller one forgets this summary's blocks at or past it), then the union of its
+     * blocks, and its unsafe reason when this one has none.
+     */
+    public void absorb(WalSummary later) {
+        for (Map.Entry<RelationFork, Entry> en : later.entries.entrySet()) {
+            Entry l = en.getValue();
+            if (l.limit != NO_LIMIT) {
+                setLimit(en.getKey(), l.limit);
+            }
+            Entry e = entries.computeIfAbsent(en.getKey(), f -> new Entry());
+            for (Map.Entry<Integer, BitSet> c : l.chunks.entrySet()) {
+                e.chunks.computeIfAbsent(c.getKey(), k -> new BitSet()).or(c.getValue());
+            }
+            e.lastChunk = null;
+            e.lastChunkNumber = -1;
+        }
+        later.unsafeReason().ifPresent(this::markUnsafe);
+        lastFork = null;
+        lastEntry = null;
+        records += later.records;
+        if (later.end.compareTo(end) > 0) {
+            end = later.end;
+        }
+    }
+
     // ---- reading ----------------------------------------------------------------------------------------
 
     public int timeline() {
@@ -230,6 +257,28 @@ public final class WalSummary {
             long first = Integer.toUnsignedLong(c.getKey()) << 16;
             for (int b = c.getValue().nextSetBit(0); b >= 0; b = c.getValue().nextSetBit(b + 1)) {
                 out[i++] = first + b;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The fork's modified blocks in {@code [first, first + count)}, as offsets from {@code first} (a relation's 1 GiB
+     * segment file is 131,072 blocks of 8 KiB from block {@code segment * 131072}).
+     */
+    public BitSet blocks(RelationFork fork, long first, int count) {
+        BitSet out = new BitSet();
+        Entry e = entries.get(fork);
+        if (e == null || count <= 0) {
+            return out;
+        }
+        long end = first + count;
+        for (Map.Entry<Integer, BitSet> c : e.chunks.subMap((int) (first >>> 16), true, (int) ((end - 1) >>> 16), true).entrySet()) {
+            long chunkFirst = Integer.toUnsignedLong(c.getKey()) << 16;
+            BitSet bits = c.getValue();
+            int from = (int) Math.max(0, first - chunkFirst);
+            for (int b = bits.nextSetBit(from); b >= 0 && chunkFirst + b < end; b = bits.nextSetBit(b + 1)) {
+                out.set((int) (chunkFirst + b - first));
             }
         }
         return out;

@@ -18,7 +18,7 @@ class UnchangedFileRuleTest {
 
     static BackupInfo parent(int timeline) {
         return new BackupInfo("20261127T020000", "main", "full", null, "0/2000028", "0/2000100", timeline, "x", "y", PARENT_START,
-                PARENT_START.plusSeconds(60), "l", 15, "1", 0, 0, 0, 0, "zstd:3", "", "", null);
+                PARENT_START.plusSeconds(60), "l", 15, "1", 0, 0, 0, 0, "zstd:3", "", "", null, null, null);
     }
 
     static ManifestEntry entry(long size, long mtime) {

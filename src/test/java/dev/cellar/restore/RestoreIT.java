@@ -112,6 +112,9 @@ class RestoreIT {
             String fullId = backups.get(0).get("id").asText();
             String incrementalId = backups.get(1).get("id").asText();
             assertThat(backups.get(1).get("type").asText()).isEqualTo("incremental");
+            // The recoveries below through the incremental go through a WAL-derived one (docs/design.md 5.6).
+            assertThat(backups.get(1).get("incrementalMethod").asText()).as(incremental.toString()).isEqualTo("wal-summaries");
+            assertThat(incremental.out()).contains("incremental from the WAL summaries: WAL ");
 
             // The state S to recover: after transaction X, marked by a restore point, an LSN and a time.
             pg.execute("UPDATE accounts SET balance = balance - 3 WHERE id BETWEEN 500 AND 900",

@@ -105,4 +105,32 @@ class WalSummaryTest {
         assertThatThrownBy(() -> WalSummary.decode(file, "s.summary")).hasMessageContaining("format 2").hasMessageContaining("upgrade Cellar");
         assertThatThrownBy(() -> WalSummary.decode(new byte[100], "s.summary")).hasMessageContaining("not a WAL summary");
     }
+    @Test
+    void merging_in_wal_order_keeps_the_smallest_limit_and_the_blocks_written_after_it() {
+        WalSummary first = new WalSummary(1, 15, Lsn.parse("0/1000000"), 16 << 20);
+        first.markModified(T, 10);
+        first.markModified(T, 500);
+        first.markModified(T, 70_000);
+        WalSummary second = new WalSummary(1, 15, Lsn.parse("0/2000000"), 16 << 20);
+        second.setLimit(T, 400); // a VACUUM truncation: forgets 500 and 70,000 of the first segment
+        second.markModified(T, 450); // the heap grew again afterwards
+        second.markModified(T_VM, 1);
+        WalSummary third = new WalSummary(1, 15, Lsn.parse("0/3000000"), 16 << 20);
+        third.setLimit(T, 900); // a larger limit changes nothing
+        third.markUnsafe("wal_level=minimal");
+
+        WalSummary merged = new WalSummary(1, 15, Lsn.parse("0/1000000"), 16 << 20);
+        merged.absorb(first);
+        merged.absorb(second);
+        assertThat(merged.isUnsafe()).isFalse();
+        merged.absorb(third);
+        assertThat(merged.limit(T)).isEqualTo(400);
+        assertThat(merged.blocks(T)).containsExactly(10, 450);
+        assertThat(merged.blocks(T_VM)).containsExactly(1);
+        assertThat(merged.unsafeReason()).contains("wal_level=minimal");
+        // blocks of a range, as offsets (a relation segment file's view)
+        assertThat(merged.blocks(T, 400, 100).stream().boxed().toList()).containsExactly(50);
+        assertThat(merged.blocks(T, 0, 11).stream().boxed().toList()).containsExactly(10);
+        assertThat(merged.blocks(T, 451, 1_000_000).isEmpty()).isTrue();
+    }
 }

@@ -68,6 +68,9 @@ public class BaseBackupJobConfig {
     public static final String TABLESPACE_MAP = "base-backup.tablespace-map";
     public static final String COPY_MANIFEST = "base-backup.copy-manifest";
     public static final String COPY_STATS = "base-backup.copy-stats";
+    /** For an incremental: {@code wal-summaries} or {@code block-compare} (docs/design.md 5.6), and the range read or why not. */
+    public static final String INCREMENTAL_METHOD = "base-backup.incremental-method";
+    public static final String INCREMENTAL_NOTE = "base-backup.incremental-note";
 
     /** Progress keys of the copy-files step execution context. */
     public static final String FILES_DONE = "base-backup.copy-files.files-done";
@@ -78,6 +81,7 @@ public class BaseBackupJobConfig {
     public static final String ETA_SECONDS = "base-backup.copy-files.eta-seconds";
     public static final String BYTES_STORED = "base-backup.copy-files.bytes-stored";
     public static final String BYTES_REUSED_FROM_FAILED = "base-backup.copy-files.bytes-reused-from-failed-attempt";
+    public static final String BYTES_UNREAD = "base-backup.copy-files.bytes-unread";
 
     private static final Logger log = LoggerFactory.getLogger(BaseBackupJobConfig.class);
     private static final Duration WAL_TIMEOUT = Duration.ofMinutes(5);
@@ -89,6 +93,7 @@ public class BaseBackupJobConfig {
         JobExecutionListener release = new JobExecutionListener() {
             @Override
             public void afterJob(JobExecution execution) {
+                describeIncremental(execution);
                 BackupAttempt a = attempts.remove(execution.getId());
                 if (a != null) {
                     try {
@@ -113,6 +118,20 @@ public class BaseBackupJobConfig {
                 .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c))))
                 .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))
                 .build();
+    }
+
+    /** A committed incremental's exit message says how it found the changes, and why not from the WAL when it did not. */
+    static void describeIncremental(JobExecution execution) {
+        ExecutionContext ctx = execution.getExecutionContext();
+        String method = ctx.getString(INCREMENTAL_METHOD, null);
+        if (method == null || execution.getStatus() != org.springframework.batch.core.BatchStatus.COMPLETED) {
+            return;
+        }
+        String note = ctx.getString(INCREMENTAL_NOTE, "");
+        execution.setExitStatus(execution.getExitStatus().addExitDescription(
+                BaseBackup.IncrementalMethod.WAL_SUMMARIES.id.equals(method)
+                        ? "incremental from the WAL summaries: " + note
+                        : "incremental by block comparison, not from the WAL summaries: " + note));
     }
 
     /**
@@ -204,7 +223,19 @@ public class BaseBackupJobConfig {
         String partial = "backups/" + a.plan.backupId() + "/copy-" + attempt + ".zst";
         a.storage.write(serverPath(a, partial), new Manifest(a.plan.backupId(), copy.entries()).encode(), Storage.IfExists.REPLACE);
         ctx.putString(COPY_MANIFEST, partial);
-        ctx.putString(COPY_STATS, copy.bytesRead() + "," + copy.bytesStored() + "," + copy.bytesReused() + "," + copy.files() + "," + copy.pageFailures());
+        ctx.putString(COPY_STATS, copy.bytesRead() + "," + copy.bytesStored() + "," + copy.bytesReused() + "," + copy.files() + "," + copy.pageFailures()
+                + "," + copy.bytesUnread());
+        if (copy.method() != null) {
+            ctx.putString(INCREMENTAL_METHOD, copy.method().id);
+            ctx.putString(INCREMENTAL_NOTE, copy.methodNote());
+            stepCtx.putLong(BYTES_UNREAD, copy.bytesUnread());
+            if (copy.method() == BaseBackup.IncrementalMethod.WAL_SUMMARIES) {
+                log.info("base-backup {}: incremental from the WAL summaries ({}); {} MiB taken from the parent unread",
+                        a.plan.backupId(), copy.methodNote(), copy.bytesUnread() >> 20);
+            } else {
+                log.info("base-backup {}: incremental by block comparison: {}", a.plan.backupId(), copy.methodNote());
+            }
+        }
         if (copy.pageFailures() > 0) {
             String where = copy.entries().stream().filter(e -> !e.pageFailures().isEmpty()).limit(3)
                     .map(e -> e.path() + " pages " + e.pageFailures()).collect(java.util.stream.Collectors.joining(", "));
@@ -249,8 +280,10 @@ public class BaseBackupJobConfig {
         if (copy == null) {
             Manifest m = Manifest.decode(a.storage.readAll(serverPath(a, ctx.getString(COPY_MANIFEST))));
             String[] s = ctx.getString(COPY_STATS).split(",");
+            String method = ctx.getString(INCREMENTAL_METHOD, null);
             copy = new BaseBackup.CopyResult(m.entries(), Long.parseLong(s[0]), Long.parseLong(s[1]), Long.parseLong(s[2]),
-                    Long.parseLong(s[3]), Long.parseLong(s[4]), 0);
+                    Long.parseLong(s[3]), Long.parseLong(s[4]), 0, method == null ? null : BaseBackup.IncrementalMethod.of(method),
+                    ctx.getString(INCREMENTAL_NOTE, null), s.length > 5 ? Long.parseLong(s[5]) : 0);
         }
         BackupSession.Stop stop = new BackupSession.Stop(Lsn.parse(ctx.getString(STOP_LSN)), ctx.getString(BACKUP_LABEL),
                 ctx.getString(TABLESPACE_MAP, null), ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(START_LSN)));

@@ -263,7 +263,10 @@ public class RestoreJobConfig {
             List<PgBackupManifest.FileRecord> files = new ArrayList<>();
             for (ManifestEntry e : manifest.entries()) {
                 if (e.type() == ManifestEntry.Type.FILE && !e.path().equals("postgresql.auto.conf")) {
-                    files.add(new PgBackupManifest.FileRecord(e.path(), e.size(), e.mtime(), e.sha256()));
+                    // A file a WAL-derived incremental read in part has no SHA-256 in the manifest: hash what the restore
+                    // wrote, which was verified block by block.
+                    files.add(e.sha256() != null ? new PgBackupManifest.FileRecord(e.path(), e.size(), e.mtime(), e.sha256())
+                            : PgBackupManifest.FileRecord.of(dest, e.path()));
                 }
             }
             files.add(PgBackupManifest.FileRecord.of(dest, "backup_label"));

@@ -1,0 +1,142 @@
+package dev.cellar.wal;
+
+import dev.cellar.postgres.Lsn;
+import dev.cellar.postgres.WalSegmentName;
+import dev.cellar.repository.RepositoryFormatException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Merges the WAL summaries of the WAL between a parent backup's start and a new backup's start into a
+ * {@link ChangedBlockMap} (docs/design.md 5.7 and 5.6, WAL-derived incrementals), following the timeline history
+ * from the parent's timeline to the current one.
+ *
+ * <p>A segment's summary comes from the repository when the sweep wrote it. When it has none (not swept yet, or its
+ * crossing record was deferred), the reader summarizes the segment itself from the repository, the spool or the
+ * server's {@code pg_wal}, in that order; the segment the range ends in is summarized up to the end LSN only (it is
+ * still being written). Anything that leaves a doubt gives no map but the reason: a summary that does not decode or
+ * is unsafe, a segment found nowhere, a timeline that does not descend from the parent's.
+ */
+public final class ChangedBlockMapReader {
+
+    /** A map, or why there is none. */
+    public record Outcome(ChangedBlockMap map, String fallbackReason) {
+        public boolean hasMap() {
+            return map != null;
+        }
+    }
+
+    private final WalArchive archive;
+    private final Path spool;
+    private final Path pgWal;
+    private final int pgMajor;
+    private final long segmentSize;
+
+    /**
+     * @param spool where segments not yet archived lie (null: none)
+     * @param pgWal the server's {@code pg_wal} directory (null: not readable here)
+     */
+    public ChangedBlockMapReader(WalArchive archive, Path spool, Path pgWal, int pgMajor, long segmentSize) {
+        this.archive = archive;
+        this.spool = spool;
+        this.pgWal = pgWal;
+        this.pgMajor = pgMajor;
+        this.segmentSize = segmentSize;
+    }
+
+    /** The changes of the WAL from {@code from} on {@code fromTimeline} to {@code to} on {@code toTimeline}. */
+    public Outcome read(int fromTimeline, Lsn from, int toTimeline, Lsn to) {
+        try {
+            return readOrFail(fromTimeline, from, toTimeline, to);
+        } catch (IOException | RuntimeException e) {
+            return new Outcome(null, "reading the WAL summaries failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+    }
+
+    private Outcome readOrFail(int fromTimeline, Lsn from, int toTimeline, Lsn to) throws IOException {
+        if (to.compareTo(from) < 0) {
+            return new Outcome(null, "the backup starts at " + to + ", before its parent's start " + from);
+        }
+        TimelineHistory history;
+        if (toTimeline == fromTimeline) {
+            history = TimelineHistory.root(toTimeline);
+        } else {
+            WalFileName name = WalFileName.parse(String.format("%08X.history", toTimeline)).orElseThrow();
+            byte[] content = file(name);
+            if (content == null) {
+                return new Outcome(null, "the history of timeline " + toTimeline + " (" + name.name() + ") was found neither in the repository, "
+                        + "the spool nor pg_wal");
+            }
+            history = TimelineHistory.parse(toTimeline, new String(content, StandardCharsets.UTF_8));
+        }
+        TimelineHistory.Step parentStep = history.step(fromTimeline);
+        if (parentStep == null || !parentStep.contains(from)) {
+            return new Outcome(null, "timeline " + toTimeline + " does not descend from the parent's timeline " + fromTimeline + " at " + from);
+        }
+        long first = from.segmentNumber(segmentSize);
+        long last = to.segmentNumber(segmentSize);
+        WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
+        int summarizedNow = 0;
+        for (long n = first; n <= last; n++) {
+            int tli = history.timelineOfSegment(n, segmentSize);
+            WalFileName name = WalFileName.parse(WalSegmentName.ofSegmentNumber(tli, n, segmentSize).toString()).orElseThrow();
+            WalSummary summary;
+            try {
+                summary = archive.readSummary(name).orElse(null);
+            } catch (RepositoryFormatException e) {
+                return new Outcome(null, "the summary of " + name.name() + " is damaged: " + e.getMessage());
+            }
+            if (summary == null) {
+                byte[] content = file(name);
+                if (content == null) {
+                    return new Outcome(null, "WAL segment " + name.name() + " has no summary and is neither in the repository, the spool nor pg_wal");
+                }
+                WalRecordReader.Continuation next = WalSummarizer.following(name, segmentSize, this::head);
+                WalSummarizer.Result r = n == last
+                        ? WalSummarizer.summarizeBefore(name, content, pgMajor, next, to)
+                        : WalSummarizer.summarize(name, content, pgMajor, next);
+                if (!r.isComplete()) {
+                    return new Outcome(null, "WAL segment " + name.name() + " cannot be summarized yet: " + r.incomplete());
+                }
+                summary = r.summary();
+                summarizedNow++;
+            } else if (summary.timeline() != tli || summary.segmentStart().value() != n * segmentSize) {
+                return new Outcome(null, "the summary of " + name.name() + " describes another segment");
+            }
+            if (summary.isUnsafe()) {
+                return new Outcome(null, "the WAL of " + name.name() + " cannot vouch for the blocks it changed: " + summary.unsafeReason().orElse(""));
+            }
+            merged.absorb(summary);
+        }
+        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow), null);
+    }
+
+    /** The map of summaries given in WAL order (none summarized by a reader). */
+    public static ChangedBlockMap merge(Lsn from, Lsn to, java.util.List<WalSummary> summaries) {
+        WalSummary merged = new WalSummary(summaries.isEmpty() ? 1 : summaries.get(0).timeline(), 0, from, 1);
+        summaries.forEach(merged::absorb);
+        return new ChangedBlockMap(merged, from, to, summaries.size(), 0);
+    }
+
+    /** A WAL file's whole content: the repository (verified), else the spool, else pg_wal; null when none has it. */
+    private byte[] file(WalFileName name) throws IOException {
+        if (archive.contains(name)) {
+            return archive.read(name);
+        }
+        for (Path dir : new Path[] {spool, pgWal}) {
+            if (dir != null) {
+                byte[] b = WalSummarizer.headOf(dir.resolve(name.name()), Integer.MAX_VALUE);
+                if (b != null) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    private byte[] head(WalFileName name, int bytes) throws IOException {
+        byte[] all = file(name);
+        return all == null || all.length <= bytes ? all : java.util.Arrays.copyOf(all, bytes);
+    }
+}

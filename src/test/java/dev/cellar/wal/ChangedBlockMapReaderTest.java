@@ -1,0 +1,113 @@
+package dev.cellar.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cellar.postgres.Lsn;
+import dev.cellar.storage.LocalStorage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The reader's doubts, each a fallback with its reason (docs/design.md 5.6): a segment found nowhere, a damaged or
+ * unsafe summary, a summary of another segment, a timeline that does not descend from the parent's. The happy path,
+ * on real WAL, is WalDerivedIncrementalIT's.
+ */
+class ChangedBlockMapReaderTest {
+
+    private static final long SEGMENT = 16L << 20;
+
+    @TempDir
+    Path dir;
+
+    private WalArchive archive() {
+        return new WalArchive(new LocalStorage(dir.resolve("repo")), "main", 3);
+    }
+
+    private ChangedBlockMapReader reader() throws Exception {
+        return new ChangedBlockMapReader(archive(), Files.createDirectories(dir.resolve("spool")), Files.createDirectories(dir.resolve("pg_wal")),
+                15, SEGMENT);
+    }
+
+    private static WalFileName name(String n) {
+        return WalFileName.parse(n).orElseThrow();
+    }
+
+    private void storeSummary(String segment, WalSummary s) throws Exception {
+        archive().storeSummary(name(segment), s);
+    }
+
+    private static WalSummary summaryOf(String segment) {
+        return new WalSummary(Integer.parseInt(segment.substring(0, 8), 16), 15,
+                Lsn.of(Long.parseLong(segment.substring(16), 16) * SEGMENT + (Long.parseLong(segment.substring(8, 16), 16) << 32)), SEGMENT);
+    }
+
+    @Test
+    void aSegmentWithoutSummaryFoundNowhereIsAFallbackNamingIt() throws Exception {
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/5000028"));
+        assertThat(o.hasMap()).isFalse();
+        assertThat(o.fallbackReason()).isEqualTo(
+                "WAL segment 000000010000000000000004 has no summary and is neither in the repository, the spool nor pg_wal");
+    }
+
+    @Test
+    void storedSummariesAlongTheRangeMergeIntoAMap() throws Exception {
+        WalSummary third = summaryOf("000000010000000000000003");
+        WalSummary.RelationFork t = new WalSummary.RelationFork(1663, 5, 16384, 0);
+        third.markModified(t, 7);
+        storeSummary("000000010000000000000003", third);
+        WalSummary fourth = summaryOf("000000010000000000000004");
+        fourth.markModified(t, 9);
+        storeSummary("000000010000000000000004", fourth);
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/4FFF000"));
+        assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
+        assertThat(o.map().blocks(t, 0, 100).stream().boxed().toList()).containsExactly(7, 9);
+        assertThat(o.map().segments()).isEqualTo(2);
+        assertThat(o.map().summarizedNow()).isZero();
+        assertThat(o.map()).hasToString("WAL 0/3000028 to 0/4FFF000: 2 segments (0 summarized now), 2 modified blocks");
+    }
+
+    @Test
+    void aDamagedAnUnsafeOrAMisplacedSummaryIsAFallback() throws Exception {
+        Path file = dir.resolve("repo/main/wal/0000000100000000/000000010000000000000003.summary");
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(file, bytes);
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason())
+                .startsWith("the summary of 000000010000000000000003 is damaged: ").contains("checksum mismatch");
+
+        Files.delete(file);
+        WalSummary unsafe = summaryOf("000000010000000000000003");
+        unsafe.markUnsafe("wal_level=minimal in a parameter change at 0/3000100");
+        storeSummary("000000010000000000000003", unsafe);
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason()).isEqualTo(
+                "the WAL of 000000010000000000000003 cannot vouch for the blocks it changed: wal_level=minimal in a parameter change at 0/3000100");
+
+        Files.delete(file);
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000009"));
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason())
+                .isEqualTo("the summary of 000000010000000000000003 describes another segment");
+    }
+
+    @Test
+    void theRangeFollowsTheTimelineHistoryAndRefusesATimelineThatDoesNotDescend() throws Exception {
+        // Timeline 2 branched from 1 at 0/4800000: segment 4 is read from timeline 2's file, 3 from timeline 1's.
+        archive().store(name("00000002.history"), "1\t0/4800000\tno recovery target specified\n".getBytes(StandardCharsets.UTF_8));
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
+        storeSummary("000000020000000000000004", summaryOf("000000020000000000000004"));
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 2, Lsn.parse("0/4900000"));
+        assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
+        assertThat(o.map().segments()).isEqualTo(2);
+
+        assertThat(reader().read(1, Lsn.parse("0/4900000"), 2, Lsn.parse("0/4A00000")).fallbackReason())
+                .isEqualTo("timeline 2 does not descend from the parent's timeline 1 at 0/4900000");
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), 3, Lsn.parse("0/4A00000")).fallbackReason())
+                .isEqualTo("the history of timeline 3 (00000003.history) was found neither in the repository, the spool nor pg_wal");
+        assertThat(reader().read(1, Lsn.parse("0/5000028"), 1, Lsn.parse("0/3000028")).fallbackReason())
+                .isEqualTo("the backup starts at 0/3000028, before its parent's start 0/5000028");
+    }
+}
