@@ -115,3 +115,6 @@ echo "localized incremental vs full: time $loc_time_pct, bytes $loc_bytes_pct"
 echo "WAL summaries: $summaries, $(awk -v b="$summary_bytes" -v n="$summaries" 'BEGIN { if (n) printf "%.1f KiB each", b / n / 1024 }')"
 printf '%s\n' "${sweeps[@]}"
 grep -ho 'incremental from the WAL summaries: [^;]*' "$work/incr2.log" | head -1 || true
+if [ -n "${BENCH_LOGS:-}" ]; then
+    mkdir -p "$BENCH_LOGS" && cp "$work"/*.log "$BENCH_LOGS"/ && echo "logs kept in $BENCH_LOGS"
+fi

@@ -149,7 +149,7 @@ public final class BaseBackup {
      */
     public record CopyResult(List<ManifestEntry> entries, long bytesRead, long bytesStored, long bytesReused, long files,
                              long pageFailures, long bytesReusedFromFailedAttempt, IncrementalMethod method, String methodNote,
-                             long bytesUnread) {
+                             long bytesUnread, int timeline) {
     }
 
     /** Set {@code -Dcellar.wal-derived-incremental=off} to compare blocks in every incremental (benchmarks, comparisons). */
@@ -168,7 +168,7 @@ public final class BaseBackup {
      * The changes since the parent's start, when the WAL vouches for them; otherwise why not. Null map for a full
      * backup or when block comparison is preferred.
      */
-    ChangedBlockMapReader.Outcome changesSince(BackupInfo parent, Lsn startLsn, BackupSession.ClusterInfo cluster) {
+    ChangedBlockMapReader.Outcome changesSince(BackupInfo parent, Lsn startLsn, int startTimeline, BackupSession.ClusterInfo cluster) {
         if (parent == null) {
             return null;
         }
@@ -178,11 +178,15 @@ public final class BaseBackup {
         if (parent.pgMajor() != cluster.major()) {
             return new ChangedBlockMapReader.Outcome(null, "the parent was taken of PostgreSQL " + parent.pgMajor());
         }
+        if (cluster.blockSize() != RelationFile.BLOCK || cluster.relationSegmentBlocks() != RelationFile.BLOCKS_PER_SEGMENT) {
+            return new ChangedBlockMapReader.Outcome(null, "PostgreSQL was built with block_size " + cluster.blockSize() + " and "
+                    + cluster.relationSegmentBlocks() + " blocks per relation segment file; WAL-derived incrementals need 8192 and 131072");
+        }
         Path pgdata = server.pgdataPath().orElseThrow();
         WalArchive archive = new WalArchive(storage, server.name(), 3);
         ChangedBlockMapReader reader = new ChangedBlockMapReader(archive, server.walSpool(), pgdata.resolve("pg_wal"),
                 cluster.major(), cluster.walSegmentSize());
-        return reader.read(parent.timeline(), Lsn.parse(parent.startLsn()), cluster.timeline(), startLsn);
+        return reader.read(parent.timeline(), Lsn.parse(parent.startLsn()), Lsn.parse(parent.stopLsn()), startTimeline, startLsn);
     }
 
     /**
@@ -191,7 +195,7 @@ public final class BaseBackup {
      *
      * @param attempt unique per attempt (e.g. the job execution id), so bundle names never collide
      */
-    public CopyResult copy(Plan plan, Lsn startLsn, String attempt, Progress progress) throws IOException, InterruptedException {
+    public CopyResult copy(Plan plan, Lsn startLsn, int startTimeline, String attempt, Progress progress) throws IOException, InterruptedException {
         Path pgdata = server.pgdataPath().orElseThrow();
         List<DataDirectoryScanner.SourceFile> all = DataDirectoryScanner.scan(pgdata);
         List<DataDirectoryScanner.SourceFile> files = DataDirectoryScanner.filesLargestFirst(all);
@@ -204,8 +208,8 @@ public final class BaseBackup {
                     .orElseThrow(() -> new BackupRefusedException("parent backup " + plan.parentId() + " is gone from the repository"));
             parent = parentInfo.manifest(storage).byPath();
         }
-        UnchangedFileRule unchanged = new UnchangedFileRule(parentInfo, plan.cluster().timeline(), java.time.Instant.now());
-        ChangedBlockMapReader.Outcome changes = changesSince(parentInfo, startLsn, plan.cluster());
+        UnchangedFileRule unchanged = new UnchangedFileRule(parentInfo, startTimeline, java.time.Instant.now());
+        ChangedBlockMapReader.Outcome changes = changesSince(parentInfo, startLsn, startTimeline, plan.cluster());
         ChangedBlockReads walReads = changes != null && changes.hasMap() ? new ChangedBlockReads(changes.map()) : null;
         final Map<String, ManifestEntry> parentEntries = parent;
         AtomicLong bytesUnread = new AtomicLong();
@@ -248,8 +252,9 @@ public final class BaseBackup {
                         }
                         ManifestEntry inParent = parentEntries.get(f.path());
                         ChangedBlockReads.Decision d = walReads == null ? ChangedBlockReads.Decision.WHOLE : walReads.decide(f.path(), f.size(), inParent);
-                        Optional<ManifestEntry> same = d.kind() == ChangedBlockReads.Kind.UNCHANGED
-                                ? Optional.of(withAttributes(inParent, f)) : unchanged.reuse(f, inParent);
+                        // The WAL is the stronger witness: a file it says changed is read even when its mtime says not.
+                        Optional<ManifestEntry> same = d.kind() == ChangedBlockReads.Kind.UNCHANGED ? Optional.of(withAttributes(inParent, f))
+                                : d.kind() == ChangedBlockReads.Kind.WHOLE ? unchanged.reuse(f, inParent) : Optional.empty();
                         if (same.isPresent()) {
                             entries.add(same.get());
                             bytesUnread.addAndGet(f.size());
@@ -328,7 +333,7 @@ public final class BaseBackup {
             note = changes.hasMap() ? changes.map().toString() : changes.fallbackReason();
         }
         return new CopyResult(List.copyOf(sorted), read, stored, reused, nfiles, pageFailures, fromFailed, method, note,
-                bytesUnread.get() + partlyUnread);
+                bytesUnread.get() + partlyUnread, startTimeline);
     }
 
     /** The parent's entry of a file the WAL says is unchanged, with the modification time and mode the scan saw. */
@@ -379,6 +384,10 @@ public final class BaseBackup {
 
     /** Writes the manifest, then backup.json: the commit point. */
     public BackupInfo commit(Plan plan, BackupSession.Stop stop, CopyResult copy, Instant startTime, Instant stopTime) throws IOException {
+        if (copy.method() == IncrementalMethod.WAL_SUMMARIES && copy.timeline() != stop.timeline()) {
+            throw new BackupRefusedException("the backup started on timeline " + stop.timeline() + " (backup_label) but its WAL map followed "
+                    + "timeline " + copy.timeline() + "; nothing was committed: run the backup again");
+        }
         Manifest manifest = new Manifest(plan.backupId(), copy.entries());
         byte[] bytes = manifest.encode();
         String manifestPath = BackupInfo.manifestPath(server.name(), plan.backupId());

@@ -163,6 +163,12 @@ public final class FileBackup {
                     }
                     checksums[b] = parent.blockChecksums()[b];
                     addRun(runs, b, source.parentBlock(path, b, length));
+                    if (!parent.pageFailures().isEmpty()) {
+                        // The parent's failed pages in this block are still what the backup holds.
+                        long firstPage = (long) relationSegment * 131072 + position / PAGE;
+                        long endPage = firstPage + (length + PAGE - 1) / PAGE;
+                        parent.pageFailures().stream().filter(p -> p >= firstPage && p < endPage).forEach(pageFailures::add);
+                    }
                     stats.bytesReferenced += length;
                     stats.bytesUnread += length;
                     skipped = true;

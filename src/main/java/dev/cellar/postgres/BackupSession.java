@@ -18,20 +18,29 @@ public final class BackupSession implements AutoCloseable {
     private final Connection connection;
     private final int major;
     private final Lsn startLsn;
+    private final int startTimeline;
     private boolean stopped;
 
     /** What pg_backup_stop returns. */
     public record Stop(Lsn stopLsn, String backupLabel, String tablespaceMap, int timeline, Lsn startLsn) {
     }
 
-    /** Cluster facts a backup records. */
-    public record ClusterInfo(int major, String systemIdentifier, long walSegmentSize, boolean dataChecksums, int timeline) {
+    /**
+     * Cluster facts a backup records.
+     *
+     * @param timeline             the timeline of the last checkpoint (it lags a promotion until the next checkpoint)
+     * @param blockSize            {@code block_size} (8192 unless PostgreSQL was built otherwise)
+     * @param relationSegmentBlocks {@code segment_size} in blocks: the blocks of one relation segment file (131072)
+     */
+    public record ClusterInfo(int major, String systemIdentifier, long walSegmentSize, boolean dataChecksums, int timeline,
+                              int blockSize, long relationSegmentBlocks) {
     }
 
-    private BackupSession(Connection connection, int major, Lsn startLsn) {
+    private BackupSession(Connection connection, int major, Lsn startLsn, int startTimeline) {
         this.connection = connection;
         this.major = major;
         this.startLsn = startLsn;
+        this.startTimeline = startTimeline;
     }
 
     public static ClusterInfo clusterInfo(Connection c) throws SQLException {
@@ -40,9 +49,11 @@ public final class BackupSession implements AutoCloseable {
                      + "(SELECT system_identifier::text FROM pg_control_system()), "
                      + "(SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size'), "
                      + "current_setting('data_checksums') = 'on', "
-                     + "(SELECT timeline_id FROM pg_control_checkpoint())")) {
+                     + "(SELECT timeline_id FROM pg_control_checkpoint()), "
+                     + "current_setting('block_size')::int, "
+                     + "(SELECT setting::bigint FROM pg_settings WHERE name = 'segment_size')")) {
             rs.next();
-            return new ClusterInfo(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getInt(5));
+            return new ClusterInfo(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getInt(5), rs.getInt(6), rs.getLong(7));
         }
     }
 
@@ -53,15 +64,27 @@ public final class BackupSession implements AutoCloseable {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, label);
             ps.setBoolean(2, fastCheckpoint);
+            Lsn start;
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new BackupSession(c, major, Lsn.parse(rs.getString(1)));
+                start = Lsn.parse(rs.getString(1));
+            }
+            // The start's checkpoint (fast, waited for) is now pg_control's: its timeline is the start's, also right
+            // after a promotion, when the timeline of an earlier look may still be the old one.
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT timeline_id FROM pg_control_checkpoint()")) {
+                rs.next();
+                return new BackupSession(c, major, start, rs.getInt(1));
             }
         }
     }
 
     public Lsn startLsn() {
         return startLsn;
+    }
+
+    /** The timeline the backup starts on (backup_label's START TIMELINE, known before the stop). */
+    public int startTimeline() {
+        return startTimeline;
     }
 
     /** Ends the backup without waiting for WAL archiving (the wait-wal step checks Cellar's own archive). */

@@ -23,6 +23,10 @@ import java.util.Map;
  */
 public record Manifest(String backupId, List<ManifestEntry> entries) {
 
+    /** The manifest format of a backup with file entries without SHA-256 (a WAL-derived incremental); 1 otherwise. */
+    public static final int PARTIAL_FILES_FORMAT = 2;
+
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HexFormat HEX = HexFormat.of();
 
@@ -51,7 +55,9 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
             ObjectNode header = JSON.createObjectNode();
-            header.put("format", RepositoryLayout.FORMAT_VERSION);
+            // Format 2: some file entry has no SHA-256 (read in part); a format-1 reader would fail on it, so it is refused there.
+            boolean partial = entries.stream().anyMatch(e -> e.type() == ManifestEntry.Type.FILE && e.sha256() == null);
+            header.put("format", partial ? PARTIAL_FILES_FORMAT : RepositoryLayout.FORMAT_VERSION);
             header.put("kind", "manifest");
             header.put("backup", backupId);
             header.put("frames", frames.size());
@@ -118,8 +124,13 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
         String[] lines = new String(raw, StandardCharsets.UTF_8).split("\n");
         try {
             JsonNode header = JSON.readTree(lines[0]);
-            if (header.path("format").asInt() != RepositoryLayout.FORMAT_VERSION || !"manifest".equals(header.path("kind").asText())) {
+            int format = header.path("format").asInt();
+            if (!"manifest".equals(header.path("kind").asText()) || format < RepositoryLayout.FORMAT_VERSION) {
                 throw new RepositoryFormatException("not a format-" + RepositoryLayout.FORMAT_VERSION + " manifest");
+            }
+            if (format > PARTIAL_FILES_FORMAT) {
+                throw new RepositoryFormatException("the manifest has format " + format + "; this Cellar reads format " + PARTIAL_FILES_FORMAT
+                        + " (upgrade Cellar)");
             }
             int frameCount = header.path("frames").asInt();
             int entryCount = header.path("entries").asInt();

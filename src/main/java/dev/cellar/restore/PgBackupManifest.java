@@ -61,7 +61,8 @@ public final class PgBackupManifest {
             sb.append("{ \"Path\": ").append(quote(f.path()))
                     .append(", \"Size\": ").append(f.size())
                     .append(", \"Last-Modified\": \"").append(MODIFIED.format(Instant.ofEpochMilli(f.mtime()))).append('"')
-                    .append(", \"Checksum-Algorithm\": \"SHA256\", \"Checksum\": \"").append(f.sha256()).append("\" }");
+                    .append(f.sha256() == null ? "" : ", \"Checksum-Algorithm\": \"SHA256\", \"Checksum\": \"" + f.sha256() + "\"")
+                    .append(" }");
         }
         sb.append(" ],\n\"WAL-Ranges\": [");
         first = true;

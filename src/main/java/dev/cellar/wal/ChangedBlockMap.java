@@ -16,13 +16,15 @@ public final class ChangedBlockMap {
     private final Lsn to;
     private final int segments;
     private final int summarizedNow;
+    private final long millis;
 
-    ChangedBlockMap(WalSummary merged, Lsn from, Lsn to, int segments, int summarizedNow) {
+    ChangedBlockMap(WalSummary merged, Lsn from, Lsn to, int segments, int summarizedNow, long millis) {
         this.merged = merged;
         this.from = from;
         this.to = to;
         this.segments = segments;
         this.summarizedNow = summarizedNow;
+        this.millis = millis;
     }
 
     /** The fork's limit block, {@link WalSummary#NO_LIMIT} when the WAL never shortened (nor created) it. */
@@ -66,6 +68,6 @@ public final class ChangedBlockMap {
     @Override
     public String toString() {
         return "WAL " + from + " to " + to + ": " + segments + " segments (" + summarizedNow + " summarized now), "
-                + blockCount() + " modified blocks";
+                + blockCount() + " modified blocks, merged in " + String.format(java.util.Locale.ROOT, "%.2f", millis / 1000.0) + " s";
     }
 }

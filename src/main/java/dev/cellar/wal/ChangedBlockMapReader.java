@@ -27,6 +27,9 @@ public final class ChangedBlockMapReader {
         }
     }
 
+    /** How far past the end LSN the segment it lies in is read first: the record starting there must be decoded. */
+    static final int TAIL_MARGIN = 1 << 20;
+
     private final WalArchive archive;
     private final Path spool;
     private final Path pgWal;
@@ -45,16 +48,21 @@ public final class ChangedBlockMapReader {
         this.segmentSize = segmentSize;
     }
 
-    /** The changes of the WAL from {@code from} on {@code fromTimeline} to {@code to} on {@code toTimeline}. */
-    public Outcome read(int fromTimeline, Lsn from, int toTimeline, Lsn to) {
+    /**
+     * The changes of the WAL from {@code from} on {@code fromTimeline} to {@code to} on {@code toTimeline}.
+     *
+     * @param fromEnd where the parent backup ended (its stop LSN): it must lie on its timeline too, or the parent may hold
+     *                changes of a timeline the current one does not descend from
+     */
+    public Outcome read(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to) {
         try {
-            return readOrFail(fromTimeline, from, toTimeline, to);
+            return readOrFail(fromTimeline, from, fromEnd, toTimeline, to);
         } catch (IOException | RuntimeException e) {
             return new Outcome(null, "reading the WAL summaries failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
 
-    private Outcome readOrFail(int fromTimeline, Lsn from, int toTimeline, Lsn to) throws IOException {
+    private Outcome readOrFail(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to) throws IOException {
         if (to.compareTo(from) < 0) {
             return new Outcome(null, "the backup starts at " + to + ", before its parent's start " + from);
         }
@@ -74,6 +82,11 @@ public final class ChangedBlockMapReader {
         if (parentStep == null || !parentStep.contains(from)) {
             return new Outcome(null, "timeline " + toTimeline + " does not descend from the parent's timeline " + fromTimeline + " at " + from);
         }
+        if (parentStep.end() != null && fromEnd.compareTo(parentStep.end()) > 0) {
+            return new Outcome(null, "the parent ends at " + fromEnd + ", after timeline " + toTimeline + " left timeline " + fromTimeline
+                    + " at " + parentStep.end());
+        }
+        long started = System.nanoTime();
         long first = from.segmentNumber(segmentSize);
         long last = to.segmentNumber(segmentSize);
         WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
@@ -88,14 +101,26 @@ public final class ChangedBlockMapReader {
                 return new Outcome(null, "the summary of " + name.name() + " is damaged: " + e.getMessage());
             }
             if (summary == null) {
-                byte[] content = file(name);
+                // The segment the range ends in is read up to a little past the end LSN first (it is usually pg_wal's
+                // current segment, mostly not written yet), whole when that is not enough.
+                long needed = to.offsetInSegment(segmentSize) + TAIL_MARGIN;
+                byte[] content = n == last && needed < segmentSize ? localHead(name, (int) needed) : null;
+                if (content == null) {
+                    content = file(name);
+                }
                 if (content == null) {
                     return new Outcome(null, "WAL segment " + name.name() + " has no summary and is neither in the repository, the spool nor pg_wal");
                 }
                 WalRecordReader.Continuation next = WalSummarizer.following(name, segmentSize, this::head);
                 WalSummarizer.Result r = n == last
-                        ? WalSummarizer.summarizeBefore(name, content, pgMajor, next, to)
+                        ? WalSummarizer.summarizeBefore(name, content, segmentSize, pgMajor, next, to)
                         : WalSummarizer.summarize(name, content, pgMajor, next);
+                if (!r.isComplete() && n == last && content.length < segmentSize) {
+                    byte[] whole = file(name);
+                    if (whole != null) {
+                        r = WalSummarizer.summarizeBefore(name, whole, segmentSize, pgMajor, next, to);
+                    }
+                }
                 if (!r.isComplete()) {
                     return new Outcome(null, "WAL segment " + name.name() + " cannot be summarized yet: " + r.incomplete());
                 }
@@ -109,14 +134,31 @@ public final class ChangedBlockMapReader {
             }
             merged.absorb(summary);
         }
-        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow), null);
+        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow,
+                (System.nanoTime() - started) / 1_000_000), null);
     }
 
     /** The map of summaries given in WAL order (none summarized by a reader). */
     public static ChangedBlockMap merge(Lsn from, Lsn to, java.util.List<WalSummary> summaries) {
         WalSummary merged = new WalSummary(summaries.isEmpty() ? 1 : summaries.get(0).timeline(), 0, from, 1);
         summaries.forEach(merged::absorb);
-        return new ChangedBlockMap(merged, from, to, summaries.size(), 0);
+        return new ChangedBlockMap(merged, from, to, summaries.size(), 0, 0);
+    }
+
+    /** The first {@code bytes} bytes of a segment in the spool or pg_wal (not archived yet); null when in neither. */
+    private byte[] localHead(WalFileName name, int bytes) throws IOException {
+        if (archive.contains(name)) {
+            return null;
+        }
+        for (Path dir : new Path[] {spool, pgWal}) {
+            if (dir != null) {
+                byte[] b = WalSummarizer.headOf(dir.resolve(name.name()), bytes);
+                if (b != null) {
+                    return b;
+                }
+            }
+        }
+        return null;
     }
 
     /** A WAL file's whole content: the repository (verified), else the spool, else pg_wal; null when none has it. */

@@ -95,15 +95,15 @@ public final class WalSummarizer {
 
     /**
      * Summarizes the records of a segment that start before {@code until}, which lies in it: the segment a backup
-     * starts in, read from {@code pg_wal} while the server writes its end. Complete only when the record starting at
+     * starts in, read from {@code pg_wal} while the server writes its end; {@code segment} may be its first bytes only. Complete only when the record starting at
      * or after {@code until} was decoded too (the WAL before it is then whole); the WAL after {@code until} is not
      * looked at otherwise, so a segment still being written is no reason for an unsafe summary.
      */
-    public static Result summarizeBefore(WalFileName name, byte[] segment, int pgMajor, WalRecordReader.Continuation next, Lsn until)
-            throws IOException {
-        Lsn start = name.segment().orElseThrow(() -> new IllegalArgumentException(name + " is not a segment")).startLsn(segment.length);
+    public static Result summarizeBefore(WalFileName name, byte[] segment, long segmentSize, int pgMajor, WalRecordReader.Continuation next,
+                                         Lsn until) throws IOException {
+        Lsn start = name.segment().orElseThrow(() -> new IllegalArgumentException(name + " is not a segment")).startLsn(segmentSize);
         WalRecordReader.Segment read = WalRecordReader.read(segment, start, pgMajor, next);
-        WalSummary s = new WalSummary(name.timeline(), pgMajor, start, segment.length);
+        WalSummary s = new WalSummary(name.timeline(), pgMajor, start, segmentSize);
         boolean reached = false;
         for (Record r : read.records()) {
             if (r.lsn().compareTo(until) >= 0) {

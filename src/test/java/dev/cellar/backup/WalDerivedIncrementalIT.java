@@ -106,7 +106,10 @@ class WalDerivedIncrementalIT {
             pg.execute("VACUUM (FREEZE, ANALYZE)", "SELECT count(*) FROM accounts", "CHECKPOINT");
 
             BaseBackup backup = new BaseBackup(repo, server, PostgresConnector.fromProcess());
-            BackupInfo full = takeFull(backup, "20261127T010000");
+            // Changed after the full's copy read it and before its stop, in a segment before the stop's: the parent holds the
+            // old rows, only the WAL from its start (not from its stop) names the blocks.
+            BackupInfo full = takeFull(backup, "20261127T010000", () -> pg.execute("UPDATE accounts SET balance = -1 WHERE id % 1000 = 0",
+                    "SELECT pg_switch_wal()"));
             long bigSize0 = 0;
             String bigPath = null;
             if (pastOneGiB) {
@@ -145,20 +148,21 @@ class WalDerivedIncrementalIT {
                 runIn(pg, "big_db", "INSERT INTO big SELECT g, repeat(md5(g::text), 59) FROM generate_series(1, 4 * 1024) g");
                 assertThat(pg.dataDir().resolve(bigPath + ".1")).as("big grew into a second segment file").exists();
             }
-            pg.execute("SELECT count(*) FROM accounts", "SELECT count(*) FROM shrunk"); // hint bits, before the session
 
             BaseBackup.Plan plan = backup.plan("20261127T020000", false, null);
             assertThat(plan.parentId()).isEqualTo(full.id());
             BackupSession session = backup.startSession(plan);
             Instant start = Instant.now();
-            BaseBackup.CopyResult fromWal = backup.copy(plan, session.startLsn(), "w", (a, b, c, d) -> { });
+            BaseBackup.CopyResult fromWal = backup.copy(plan, session.startLsn(), session.startTimeline(), "w", (a, b, c, d) -> { });
             BaseBackup.Plan comparePlan = new BaseBackup.Plan("20261127T020001", plan.type(), plan.parentId(), plan.cluster());
             BaseBackup.CopyResult compared = new BaseBackup(repo, server, PostgresConnector.fromProcess())
-                    .preferring(BaseBackup.IncrementalMethod.BLOCK_COMPARE).copy(comparePlan, session.startLsn(), "c", (a, b, c, d) -> { });
+                    .preferring(BaseBackup.IncrementalMethod.BLOCK_COMPARE).copy(comparePlan, session.startLsn(), session.startTimeline(), "c", (a, b, c, d) -> { });
             BackupSession.Stop stop = session.stop();
             session.close();
 
             assertThat(fromWal.method()).as(fromWal.methodNote()).isEqualTo(BaseBackup.IncrementalMethod.WAL_SUMMARIES);
+            // The segment the session started in was still pg_wal's: summarized by the backup up to its start.
+            assertThat(fromWal.methodNote()).doesNotContain("(0 summarized now)");
             assertThat(compared.method()).isEqualTo(BaseBackup.IncrementalMethod.BLOCK_COMPARE);
             assertThat(differences(fromWal.entries(), compared.entries(), full.id())).isEmpty();
             // It read a fraction: accounts' unchanged blocks and big's first segment (when there) stayed unread.
@@ -246,11 +250,13 @@ class WalDerivedIncrementalIT {
         }
     }
 
-    private BackupInfo takeFull(BaseBackup backup, String id) throws Exception {
+    /** A full backup, with {@code afterCopy} run between its copy and its stop (WAL the parent's copy may not show). */
+    private BackupInfo takeFull(BaseBackup backup, String id, Runnable afterCopy) throws Exception {
         BaseBackup.Plan plan = backup.plan(id, true, null);
         BackupSession session = backup.startSession(plan);
         Instant start = Instant.now();
-        BaseBackup.CopyResult copy = backup.copy(plan, session.startLsn(), "f", (a, b, c, d) -> { });
+        BaseBackup.CopyResult copy = backup.copy(plan, session.startLsn(), session.startTimeline(), "f", (a, b, c, d) -> { });
+        afterCopy.run();
         BackupSession.Stop stop = session.stop();
         session.close();
         assertThat(copy.method()).isNull();

@@ -47,7 +47,7 @@ class ChangedBlockMapReaderTest {
     @Test
     void aSegmentWithoutSummaryFoundNowhereIsAFallbackNamingIt() throws Exception {
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
-        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/5000028"));
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/5000028"));
         assertThat(o.hasMap()).isFalse();
         assertThat(o.fallbackReason()).isEqualTo(
                 "WAL segment 000000010000000000000004 has no summary and is neither in the repository, the spool nor pg_wal");
@@ -62,12 +62,12 @@ class ChangedBlockMapReaderTest {
         WalSummary fourth = summaryOf("000000010000000000000004");
         fourth.markModified(t, 9);
         storeSummary("000000010000000000000004", fourth);
-        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/4FFF000"));
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/4FFF000"));
         assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
         assertThat(o.map().blocks(t, 0, 100).stream().boxed().toList()).containsExactly(7, 9);
         assertThat(o.map().segments()).isEqualTo(2);
         assertThat(o.map().summarizedNow()).isZero();
-        assertThat(o.map()).hasToString("WAL 0/3000028 to 0/4FFF000: 2 segments (0 summarized now), 2 modified blocks");
+        assertThat(o.map().toString()).startsWith("WAL 0/3000028 to 0/4FFF000: 2 segments (0 summarized now), 2 modified blocks, merged in ");
     }
 
     @Test
@@ -77,19 +77,19 @@ class ChangedBlockMapReaderTest {
         byte[] bytes = Files.readAllBytes(file);
         bytes[bytes.length - 1] ^= 1;
         Files.write(file, bytes);
-        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason())
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/3800000")).fallbackReason())
                 .startsWith("the summary of 000000010000000000000003 is damaged: ").contains("checksum mismatch");
 
         Files.delete(file);
         WalSummary unsafe = summaryOf("000000010000000000000003");
         unsafe.markUnsafe("wal_level=minimal in a parameter change at 0/3000100");
         storeSummary("000000010000000000000003", unsafe);
-        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason()).isEqualTo(
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/3800000")).fallbackReason()).isEqualTo(
                 "the WAL of 000000010000000000000003 cannot vouch for the blocks it changed: wal_level=minimal in a parameter change at 0/3000100");
 
         Files.delete(file);
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000009"));
-        assertThat(reader().read(1, Lsn.parse("0/3000028"), 1, Lsn.parse("0/3800000")).fallbackReason())
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/3800000")).fallbackReason())
                 .isEqualTo("the summary of 000000010000000000000003 describes another segment");
     }
 
@@ -99,15 +99,18 @@ class ChangedBlockMapReaderTest {
         archive().store(name("00000002.history"), "1\t0/4800000\tno recovery target specified\n".getBytes(StandardCharsets.UTF_8));
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
         storeSummary("000000020000000000000004", summaryOf("000000020000000000000004"));
-        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), 2, Lsn.parse("0/4900000"));
+        ChangedBlockMapReader.Outcome o = reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 2, Lsn.parse("0/4900000"));
         assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
         assertThat(o.map().segments()).isEqualTo(2);
 
-        assertThat(reader().read(1, Lsn.parse("0/4900000"), 2, Lsn.parse("0/4A00000")).fallbackReason())
+        assertThat(reader().read(1, Lsn.parse("0/4900000"), Lsn.parse("0/4900100"), 2, Lsn.parse("0/4A00000")).fallbackReason())
                 .isEqualTo("timeline 2 does not descend from the parent's timeline 1 at 0/4900000");
-        assertThat(reader().read(1, Lsn.parse("0/3000028"), 3, Lsn.parse("0/4A00000")).fallbackReason())
+        // The parent started before the switch but ended after it, on the old timeline: it may hold changes timeline 2 never had.
+        assertThat(reader().read(1, Lsn.parse("0/4700000"), Lsn.parse("0/4810000"), 2, Lsn.parse("0/4A00000")).fallbackReason())
+                .isEqualTo("the parent ends at 0/4810000, after timeline 2 left timeline 1 at 0/4800000");
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 3, Lsn.parse("0/4A00000")).fallbackReason())
                 .isEqualTo("the history of timeline 3 (00000003.history) was found neither in the repository, the spool nor pg_wal");
-        assertThat(reader().read(1, Lsn.parse("0/5000028"), 1, Lsn.parse("0/3000028")).fallbackReason())
+        assertThat(reader().read(1, Lsn.parse("0/5000028"), Lsn.parse("0/5000100"), 1, Lsn.parse("0/3000028")).fallbackReason())
                 .isEqualTo("the backup starts at 0/3000028, before its parent's start 0/5000028");
     }
 }

@@ -61,6 +61,8 @@ public class BaseBackupJobConfig {
     public static final String PARENT = "base-backup.parent";
     public static final String START_LSN = "base-backup.start-lsn";
     public static final String START_TIME = "base-backup.start-time";
+    /** The timeline the session started on (backup_label's START TIMELINE, read once the start's checkpoint is done). */
+    public static final String START_TIMELINE = "base-backup.start-timeline";
     public static final String STOP_LSN = "base-backup.stop-lsn";
     public static final String STOP_TIME = "base-backup.stop-time";
     public static final String TIMELINE = "base-backup.timeline";
@@ -200,6 +202,7 @@ public class BaseBackupJobConfig {
         }
         a.session = a.backup.startSession(a.plan);
         ctx.putString(START_LSN, a.session.startLsn().toString());
+        ctx.putInt(START_TIMELINE, a.session.startTimeline());
         ctx.putString(START_TIME, Instant.now().toString());
         log.info("base-backup {}: backup session started at {}", a.plan.backupId(), a.session.startLsn());
     }
@@ -212,7 +215,7 @@ public class BaseBackupJobConfig {
         }
         String attempt = "e" + step.getJobExecutionId();
         ExecutionContext stepCtx = step.getExecutionContext();
-        BaseBackup.CopyResult copy = a.backup.copy(a.plan, Lsn.parse(ctx.getString(START_LSN)), attempt,
+        BaseBackup.CopyResult copy = a.backup.copy(a.plan, Lsn.parse(ctx.getString(START_LSN)), ctx.getInt(START_TIMELINE), attempt,
                 new dev.cellar.jobs.StepProgress(step, repo, log, "base-backup " + a.plan.backupId() + ": copy-files")::update);
         a.copy = copy;
         stepCtx.putLong(BYTES_STORED, copy.bytesStored());
@@ -283,7 +286,8 @@ public class BaseBackupJobConfig {
             String method = ctx.getString(INCREMENTAL_METHOD, null);
             copy = new BaseBackup.CopyResult(m.entries(), Long.parseLong(s[0]), Long.parseLong(s[1]), Long.parseLong(s[2]),
                     Long.parseLong(s[3]), Long.parseLong(s[4]), 0, method == null ? null : BaseBackup.IncrementalMethod.of(method),
-                    ctx.getString(INCREMENTAL_NOTE, null), s.length > 5 ? Long.parseLong(s[5]) : 0);
+                    ctx.getString(INCREMENTAL_NOTE, null), s.length > 5 ? Long.parseLong(s[5]) : 0,
+                    ctx.getInt(START_TIMELINE, ctx.getInt(TIMELINE)));
         }
         BackupSession.Stop stop = new BackupSession.Stop(Lsn.parse(ctx.getString(STOP_LSN)), ctx.getString(BACKUP_LABEL),
                 ctx.getString(TABLESPACE_MAP, null), ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(START_LSN)));
