@@ -38,9 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * WAL-derived incrementals (docs/design.md 5.6) against real clusters. Between a full backup and the incremental the
  * workload does what changes relation files without block WAL, or in ways a block map can miss: CREATE DATABASE with
- * the FILE_COPY strategy, ALTER DATABASE SET TABLESPACE, TRUNCATE, DROP TABLE, VACUUM FULL, a VACUUM that truncates
- * a heap in place, an unlogged table, and (PostgreSQL 15 here) a relation growing past 1 GiB into a second segment
- * file. Then, in one backup session, the incremental is copied twice: from the WAL summaries and by comparing blocks.
+ * the FILE_COPY strategy, ALTER DATABASE SET TABLESPACE (and back), TRUNCATE, DROP TABLE, VACUUM FULL, a VACUUM that truncates
+ * a heap in place and a COPY refilling it, an unlogged table, and (PostgreSQL 15 here) a relation growing past 1 GiB into a
+ * second segment file and a random pgbench workload. Then, in one backup session, the incremental is copied twice: from the WAL summaries and by comparing blocks.
  * The two manifests must agree block for block (same checksums, and each block either the parent's same block or newly
  * stored in both), while the WAL-derived copy reads a fraction of the bytes. Last, the WAL-derived incremental is
  * restored through the command line, recovered to the end of the archived WAL, and must hold what the live cluster holds.
@@ -102,6 +102,11 @@ class WalDerivedIncrementalIT {
                         "ALTER TABLE big ALTER COLUMN pad SET STORAGE PLAIN",
                         "INSERT INTO big SELECT g, repeat(md5(g::text), 59) FROM generate_series(1, 4 * (131072 - 512)) g", "VACUUM big");
             }
+            // A random OLTP workload too, where pgbench is at hand (not in zonky's binaries): HOT updates, page pruning, index hints.
+            boolean pgbench = bin.has("pgbench");
+            if (pgbench) {
+                pgbench(pg, "-i", "-q", "-s", "3");
+            }
             // Hint bits set before the full backup (with data checksums, setting them later logs every page).
             pg.execute("VACUUM (FREEZE, ANALYZE)", "SELECT count(*) FROM accounts", "CHECKPOINT");
 
@@ -144,6 +149,9 @@ class WalDerivedIncrementalIT {
                         .copyIn("COPY shrunk FROM STDIN", new java.io.StringReader(rows.toString()));
             }
             runIn(pg, "scratch_db", "UPDATE scratch SET id = -id");
+            if (pgbench) {
+                pgbench(pg, "-c", "2", "-j", "2", "-T", "5");
+            }
             if (pastOneGiB) {
                 runIn(pg, "big_db", "INSERT INTO big SELECT g, repeat(md5(g::text), 59) FROM generate_series(1, 4 * 1024) g");
                 assertThat(pg.dataDir().resolve(bigPath + ".1")).as("big grew into a second segment file").exists();
@@ -327,6 +335,14 @@ class WalDerivedIncrementalIT {
         out.put("databases", scalarIn(pg, "postgres", "SELECT string_agg(datname || ':' || t.spcname, ',' ORDER BY datname) "
                 + "FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace"));
         return out;
+    }
+
+    private static void pgbench(PostgresCluster pg, String... args) {
+        List<String> command = new ArrayList<>(List.of(pg.binaries().tool("pgbench").toString(), "-h", pg.base().toString(),
+                "-p", Integer.toString(pg.port()), "-U", PostgresCluster.SUPERUSER));
+        command.addAll(List.of(args));
+        command.add("postgres");
+        OsProcess.runAsPostgres(command, pg.base(), 120);
     }
 
     private static Connection connect(PostgresCluster pg, String database) throws Exception {

@@ -293,7 +293,7 @@ public class BaseBackupJobConfig {
                 ctx.getString(TABLESPACE_MAP, null), ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(START_LSN)));
         var info = a.backup.commit(a.plan, stop, copy, Instant.parse(ctx.getString(START_TIME)), Instant.parse(ctx.getString(STOP_TIME)));
         a.storage.delete(serverPath(a, ctx.getString(COPY_MANIFEST)));
-        log.info("base-backup {} {}: DONE, {} files, {} MiB read, {} MiB stored", info.server(), info.id(), info.files(),
+        log.info("base-backup {} {}: DONE, {} files, {} MiB in the data directory, {} MiB stored", info.server(), info.id(), info.files(),
                 info.sizeBytes() >> 20, info.storedBytes() >> 20);
     }
 }
