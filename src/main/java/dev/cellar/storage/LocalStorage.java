@@ -107,6 +107,28 @@ public final class LocalStorage implements Storage {
         }
     }
 
+    /** As {@link #write} with {@code FAIL}, without the two fsyncs (derived data; see {@link Storage#writeDerived}). */
+    @Override
+    public void writeDerived(String path, byte[] data) throws IOException {
+        Path target = resolve(path);
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        if (Files.exists(target)) {
+            throw new FileAlreadyExistsException(path);
+        }
+        Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        try {
+            Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            try {
+                Files.createLink(target, temp);
+            } catch (FileAlreadyExistsException e) {
+                throw new FileAlreadyExistsException(path);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
     @Override
     public List<Entry> list(String directory) throws IOException {
         Path dir = directory.isEmpty() ? root : resolve(directory);

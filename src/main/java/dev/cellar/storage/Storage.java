@@ -54,6 +54,17 @@ public interface Storage extends AutoCloseable {
         write(path, new java.io.ByteArrayInputStream(data), ifExists);
     }
 
+    /**
+     * Writes a write-once file of <em>derived</em> data (a WAL summary: recomputable from files stored durably):
+     * complete and atomic under its final name like {@link #write}, but a driver may skip forcing it to stable
+     * storage, so after an operating system crash it may be missing or damaged (never partial while the system
+     * runs). Readers of such files must treat a damaged one as absent. {@link java.nio.file.FileAlreadyExistsException}
+     * when it exists. The default is the durable {@link #write}.
+     */
+    default void writeDerived(String path, byte[] data) throws IOException {
+        write(path, data, IfExists.FAIL);
+    }
+
     /** Entries directly under a directory, sorted by name; empty when the directory does not exist. */
     List<Entry> list(String directory) throws IOException;
 

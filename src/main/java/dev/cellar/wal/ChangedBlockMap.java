@@ -16,14 +16,16 @@ public final class ChangedBlockMap {
     private final Lsn to;
     private final int segments;
     private final int summarizedNow;
+    private final int damaged;
     private final long millis;
 
-    ChangedBlockMap(WalSummary merged, Lsn from, Lsn to, int segments, int summarizedNow, long millis) {
+    ChangedBlockMap(WalSummary merged, Lsn from, Lsn to, int segments, int summarizedNow, int damaged, long millis) {
         this.merged = merged;
         this.from = from;
         this.to = to;
         this.segments = segments;
         this.summarizedNow = summarizedNow;
+        this.damaged = damaged;
         this.millis = millis;
     }
 
@@ -67,7 +69,8 @@ public final class ChangedBlockMap {
 
     @Override
     public String toString() {
-        return "WAL " + from + " to " + to + ": " + segments + " segments (" + summarizedNow + " summarized now), "
+        return "WAL " + from + " to " + to + ": " + segments + " segments (" + summarizedNow + " summarized now"
+                + (damaged == 0 ? "" : ", " + damaged + " of them for a damaged summary") + "), "
                 + blockCount() + " modified blocks, merged in " + String.format(java.util.Locale.ROOT, "%.2f", millis / 1000.0) + " s";
     }
 }

@@ -15,8 +15,10 @@ import java.nio.file.Path;
  * <p>A segment's summary comes from the repository when the sweep wrote it. When it has none (not swept yet, or its
  * crossing record was deferred), the reader summarizes the segment itself from the repository, the spool or the
  * server's {@code pg_wal}, in that order; the segment the range ends in is summarized up to the end LSN only (it is
- * still being written). Anything that leaves a doubt gives no map but the reason: a summary that does not decode or
- * is unsafe, a segment found nowhere, a timeline that does not descend from the parent's.
+ * still being written); a summary that does not decode (summaries are written without fsync) is computed again from
+ * its segment the same way. Anything that leaves a doubt gives no map but the reason: an unsafe summary, a summary of
+ * another segment, a segment found nowhere or that cannot be summarized yet, a timeline that does not descend from
+ * the parent's.
  */
 public final class ChangedBlockMapReader {
 
@@ -91,14 +93,20 @@ public final class ChangedBlockMapReader {
         long last = to.segmentNumber(segmentSize);
         WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
         int summarizedNow = 0;
+        int damaged = 0;
         for (long n = first; n <= last; n++) {
             int tli = history.timelineOfSegment(n, segmentSize);
             WalFileName name = WalFileName.parse(WalSegmentName.ofSegmentNumber(tli, n, segmentSize).toString()).orElseThrow();
             WalSummary summary;
+            boolean wasDamaged = false;
             try {
                 summary = archive.readSummary(name).orElse(null);
             } catch (RepositoryFormatException e) {
-                return new Outcome(null, "the summary of " + name.name() + " is damaged: " + e.getMessage());
+                // Summaries are written without fsync (derived data): after a system crash one may be damaged. The
+                // segment itself is verified by its zstd checksum, so its summary is computed again from it.
+                summary = null;
+                wasDamaged = true;
+                damaged++;
             }
             if (summary == null) {
                 // The segment the range ends in is read up to a little past the end LSN first (it is usually pg_wal's
@@ -109,7 +117,8 @@ public final class ChangedBlockMapReader {
                     content = file(name);
                 }
                 if (content == null) {
-                    return new Outcome(null, "WAL segment " + name.name() + " has no summary and is neither in the repository, the spool nor pg_wal");
+                    return new Outcome(null, "WAL segment " + name.name() + (wasDamaged ? " has a damaged summary" : " has no summary")
+                            + " and is neither in the repository, the spool nor pg_wal");
                 }
                 WalRecordReader.Continuation next = WalSummarizer.following(name, segmentSize, this::head);
                 WalSummarizer.Result r = n == last
@@ -134,7 +143,7 @@ public final class ChangedBlockMapReader {
             }
             merged.absorb(summary);
         }
-        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow,
+        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow, damaged,
                 (System.nanoTime() - started) / 1_000_000), null);
     }
 
@@ -142,7 +151,7 @@ public final class ChangedBlockMapReader {
     public static ChangedBlockMap merge(Lsn from, Lsn to, java.util.List<WalSummary> summaries) {
         WalSummary merged = new WalSummary(summaries.isEmpty() ? 1 : summaries.get(0).timeline(), 0, from, 1);
         summaries.forEach(merged::absorb);
-        return new ChangedBlockMap(merged, from, to, summaries.size(), 0, 0);
+        return new ChangedBlockMap(merged, from, to, summaries.size(), 0, 0, 0);
     }
 
     /** The first {@code bytes} bytes of a segment in the spool or pg_wal (not archived yet); null when in neither. */

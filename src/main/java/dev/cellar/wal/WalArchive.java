@@ -81,11 +81,16 @@ public final class WalArchive {
     /** Stores a segment's summary write-once; false when it was there already (summaries are derived, so the same). */
     public boolean storeSummary(WalFileName segment, WalSummary summary) throws IOException {
         try {
-            storage.write(summaryPathOf(segment), summary.encode(), Storage.IfExists.FAIL);
+            storage.writeDerived(summaryPathOf(segment), summary.encode());
             return true;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             return false;
         }
+    }
+
+    /** Deletes a segment's summary; true when there was one. */
+    public boolean deleteSummary(WalFileName segment) throws IOException {
+        return storage.delete(summaryPathOf(segment));
     }
 
     /** The segments that have a summary in the repository (from the listing). */

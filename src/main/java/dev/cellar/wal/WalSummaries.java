@@ -113,13 +113,24 @@ public final class WalSummaries {
         return out;
     }
 
-    /** Writes the summary of every archived segment that has none and can have one ({@code rebuild-wal-index}). */
+    /**
+     * Writes the summary of every archived segment that has none and can have one, and replaces every summary that
+     * does not decode (they are written without fsync: a system crash may damage one) ({@code rebuild-wal-index}).
+     */
     public List<Note> writeMissing() throws IOException {
         Set<WalFileName> done = archive.summarized();
         List<Note> out = new ArrayList<>();
         for (WalFileName name : archive.list()) {
-            if (name.kind() != WalFileName.Kind.SEGMENT || done.contains(name)) {
+            if (name.kind() != WalFileName.Kind.SEGMENT) {
                 continue;
+            }
+            if (done.contains(name)) {
+                try {
+                    archive.readSummary(name);
+                    continue;
+                } catch (dev.cellar.repository.RepositoryFormatException damaged) {
+                    archive.deleteSummary(name);
+                }
             }
             byte[] content;
             try {

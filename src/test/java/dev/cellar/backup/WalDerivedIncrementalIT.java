@@ -218,12 +218,12 @@ class WalDerivedIncrementalIT {
     }
 
     /**
-     * Through the command line: an incremental whose WAL has a damaged summary compares blocks instead, and says why in
-     * the job's exit message, in show-backup and in backup.json; once the summaries are whole again, the next one is
-     * WAL-derived.
+     * Through the command line. A damaged summary (they are written without fsync) is computed again from its
+     * segment, says so, and rebuild-wal-index replaces it. An unsafe one makes the incremental compare blocks instead,
+     * and it says why in the job's exit message, in show-backup and in backup.json.
      */
     @Test
-    void aDamagedSummaryFallsBackToBlockComparisonAndSaysSo() throws Exception {
+    void aDamagedSummaryIsComputedAgainAndAnUnsafeOneFallsBackToBlockComparison() throws Exception {
         try (PostgresCluster pg = PostgresCluster.start()) {
             Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
             Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
@@ -236,25 +236,42 @@ class WalDerivedIncrementalIT {
             try (java.util.stream.Stream<Path> files = Files.walk(dir.resolve("repo/main/wal"))) {
                 summary = files.filter(f -> f.toString().endsWith(".summary")).sorted().reduce((a, b) -> b).orElseThrow();
             }
+            byte[] good = Files.readAllBytes(summary);
             Files.write(summary, new byte[] {1, 2, 3});
             String segment = summary.getFileName().toString().replace(".summary", "");
 
+            CliRun recomputed = cellar(config, "backup", "main");
+            assertThat(recomputed.exitCode()).as(recomputed.toString()).isZero();
+            assertThat(recomputed.out()).contains("incremental from the WAL summaries: WAL ").contains("1 of them for a damaged summary");
+            CliRun rebuilt = cellar(config, "rebuild-wal-index", "main");
+            assertThat(rebuilt.exitCode()).as(rebuilt.toString()).isZero();
+            assertThat(Files.readAllBytes(summary)).as("rebuild-wal-index replaced the damaged summary").isEqualTo(good);
+
+            // An unsafe summary (as wal_level=minimal would leave) in the next incremental's range.
+            pg.execute("UPDATE t SET v = 'y' WHERE id < 100");
+            assertThat(cellar(config, "switch-wal", "main", "--archive").exitCode()).isZero();
+            Path next;
+            try (java.util.stream.Stream<Path> files = Files.walk(dir.resolve("repo/main/wal"))) {
+                next = files.filter(f -> f.toString().endsWith(".summary")).sorted().reduce((a, b) -> b).orElseThrow();
+            }
+            assertThat(next).isNotEqualTo(summary);
+            segment = next.getFileName().toString().replace(".summary", "");
+            dev.cellar.wal.WalSummary unsafe = dev.cellar.wal.WalSummary.decode(Files.readAllBytes(next), next.toString());
+            unsafe.markUnsafe("wal_level=minimal in a parameter change (planted by the test)");
+            Files.delete(next);
+            Files.write(next, unsafe.encode());
             CliRun fallback = cellar(config, "backup", "main");
             assertThat(fallback.exitCode()).as(fallback.toString()).isZero();
-            assertThat(fallback.out()).contains("incremental by block comparison, not from the WAL summaries: the summary of " + segment
-                    + " is damaged: ").contains("Changes found by:        block-compare: the summary of " + segment + " is damaged");
+            String why = "the WAL of " + segment + " cannot vouch for the blocks it changed: wal_level=minimal in a parameter change (planted by the test)";
+            assertThat(fallback.out()).contains("incremental by block comparison, not from the WAL summaries: " + why)
+                    .contains("Changes found by:        block-compare: " + why);
             com.fasterxml.jackson.databind.JsonNode shown = new com.fasterxml.jackson.databind.ObjectMapper()
                     .readTree(cellar(config, "--json", "show-backup", "main", "latest").out());
             assertThat(shown.get("incrementalMethod").asText()).isEqualTo("block-compare");
+            assertThat(shown.get("incrementalNote").asText()).isEqualTo(why);
             assertThat(Files.readString(dir.resolve("repo/main/backups/" + shown.get("id").asText() + "/backup.json")))
-                    .contains("\"incremental-method\" : \"block-compare\"").contains("is damaged");
+                    .contains("\"incremental-method\" : \"block-compare\"").contains("planted by the test");
             assertThat(dir.resolve("repo/main/wal/" + segment.substring(0, 16) + "/" + segment + ".zst")).as("the segment itself stays").exists();
-
-            Files.delete(summary); // a missing summary is recomputed from the segment
-            pg.execute("UPDATE t SET v = 'y' WHERE id < 100");
-            CliRun fromWal = cellar(config, "backup", "main");
-            assertThat(fromWal.exitCode()).as(fromWal.toString()).isZero();
-            assertThat(fromWal.out()).contains("incremental from the WAL summaries: WAL ").contains("Changes found by:        wal-summaries: WAL ");
         }
     }
 

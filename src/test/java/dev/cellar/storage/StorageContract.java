@@ -80,6 +80,17 @@ abstract class StorageContract {
     }
 
     @Test
+    void derivedFilesAreWrittenWholeAndOnce() throws Exception {
+        byte[] data = bytes(70_000, 9);
+        storage.writeDerived("wal/0000000100000000/000000010000000000000001.summary", data);
+        assertThat(storage.readAll("wal/0000000100000000/000000010000000000000001.summary")).isEqualTo(data);
+        assertThatThrownBy(() -> storage.writeDerived("wal/0000000100000000/000000010000000000000001.summary", new byte[] {1}))
+                .isInstanceOf(FileAlreadyExistsException.class);
+        assertThat(storage.readAll("wal/0000000100000000/000000010000000000000001.summary")).isEqualTo(data);
+        assertThat(storage.list("wal/0000000100000000")).extracting(Storage.Entry::name).containsExactly("000000010000000000000001.summary");
+    }
+
+    @Test
     void replaceSwapsTheWholeFile() throws Exception {
         storage.write("meta.json", bytes(50_000, 3), Storage.IfExists.REPLACE);
         byte[] second = "short".getBytes(StandardCharsets.UTF_8);
