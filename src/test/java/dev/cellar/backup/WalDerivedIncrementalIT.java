@@ -84,6 +84,8 @@ class WalDerivedIncrementalIT {
 
             pg.execute("CREATE TABLESPACE elsewhere LOCATION '" + tablespace + "'",
                     "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL, filler text)",
+                    // In a tablespace: its files are pg_tblspc/<oid>/PG_.../<db>/<relfilenode>, its WAL names the tablespace's OID.
+                    "CREATE TABLE spaced TABLESPACE elsewhere AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 100000) g",
                     "INSERT INTO accounts SELECT g, 0, repeat(md5(g::text), 4) FROM generate_series(1, 300000) g",
                     "CREATE TABLE emptied AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 50000) g",
                     "CREATE TABLE dropped AS SELECT g AS id, md5(g::text) AS t FROM generate_series(1, 50000) g",
@@ -128,6 +130,7 @@ class WalDerivedIncrementalIT {
             pg.execute("UPDATE accounts SET balance = balance + 1 WHERE id BETWEEN 100000 AND 103000",
                     "INSERT INTO accounts SELECT g, 0, 'new' FROM generate_series(300001, 303000) g",
                     "TRUNCATE emptied", "INSERT INTO emptied VALUES (1, 'after the truncate')",
+                    "UPDATE spaced SET t = 'changed' WHERE id BETWEEN 40000 AND 40100",
                     "DROP TABLE dropped",
                     "VACUUM FULL rewritten",
                     "DELETE FROM shrunk WHERE id > 60000", "VACUUM shrunk",
@@ -185,6 +188,9 @@ class WalDerivedIncrementalIT {
                 assertThat(byPath(fromWal.entries())).containsKey(bigPath + ".1");
                 assertThat(fromWal.bytesRead()).isLessThan(compared.bytesRead() - bigSize0 + (64L << 20));
             }
+            String spaced = relationPath(pg, "postgres", "spaced");
+            assertThat(spaced).startsWith("pg_tblspc/");
+            assertThat(byPath(fromWal.entries()).get(spaced).sha256()).as("read in part, in its tablespace").isNull();
             // Databases created or moved are read whole (their directory's sentinel), as are new relation files.
             String copiedDir = "base/" + scalarIn(pg, "postgres", "SELECT oid FROM pg_database WHERE datname = 'copied_db'") + "/";
             assertThat(fromWal.entries()).filteredOn(e -> e.path().startsWith(copiedDir) && e.type() == ManifestEntry.Type.FILE)
@@ -340,7 +346,7 @@ class WalDerivedIncrementalIT {
     private static Map<String, String> fingerprint(PostgresCluster pg, boolean big) throws Exception {
         Map<String, String> out = new LinkedHashMap<>();
         List<String[]> tables = new ArrayList<>(List.of(new String[] {"postgres", "accounts"}, new String[] {"postgres", "emptied"},
-                new String[] {"postgres", "rewritten"}, new String[] {"postgres", "shrunk"}, new String[] {"source_db", "things"},
+                new String[] {"postgres", "rewritten"}, new String[] {"postgres", "shrunk"}, new String[] {"postgres", "spaced"}, new String[] {"source_db", "things"},
                 new String[] {"copied_db", "things"}, new String[] {"moved_db", "things"}));
         if (big) {
             tables.add(new String[] {"big_db", "big"});
