@@ -156,6 +156,7 @@ public final class Demo {
             job("incremental backup", incremental.execution());
             if (incremental.backup() != null && full.backup() != null) {
                 say.printf("  stored %s, against %s for the full backup%n", size(incremental.backup().storedBytes()), size(full.backup().storedBytes()));
+                say.printf("  changes found by %s: %s%n", incremental.backup().incrementalMethod(), incremental.backup().incrementalNote());
             }
 
             section("Recording time T, then the mistake");

