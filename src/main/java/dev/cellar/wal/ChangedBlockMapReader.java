@@ -6,6 +6,8 @@ import dev.cellar.repository.RepositoryFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Merges the WAL summaries of the WAL between a parent backup's start and a new backup's start into a
@@ -31,6 +33,8 @@ public final class ChangedBlockMapReader {
 
     /** How far past the end LSN the segment it lies in is read first: the record starting there must be decoded. */
     static final int TAIL_MARGIN = 1 << 20;
+    /** Segments summarized at once when the sweep has not summarized them (each holds one segment in memory). */
+    static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private final WalArchive archive;
     private final Path spool;
@@ -91,60 +95,118 @@ public final class ChangedBlockMapReader {
         long started = System.nanoTime();
         long first = from.segmentNumber(segmentSize);
         long last = to.segmentNumber(segmentSize);
-        WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
-        int summarizedNow = 0;
-        int damaged = 0;
-        for (long n = first; n <= last; n++) {
-            int tli = history.timelineOfSegment(n, segmentSize);
-            WalFileName name = WalFileName.parse(WalSegmentName.ofSegmentNumber(tli, n, segmentSize).toString()).orElseThrow();
-            WalSummary summary;
-            boolean wasDamaged = false;
+        int count = (int) (last - first + 1);
+        // First the stored summaries, in order; the segments without a (decodable) one are summarized here, in parallel.
+        WalFileName[] names = new WalFileName[count];
+        WalSummary[] summaries = new WalSummary[count];
+        boolean[] damaged = new boolean[count];
+        List<Integer> missing = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            long n = first + i;
+            names[i] = WalFileName.parse(WalSegmentName.ofSegmentNumber(history.timelineOfSegment(n, segmentSize), n, segmentSize).toString())
+                    .orElseThrow();
             try {
-                summary = archive.readSummary(name).orElse(null);
+                summaries[i] = archive.readSummary(names[i]).orElse(null);
             } catch (RepositoryFormatException e) {
                 // Summaries are written without fsync (derived data): after a system crash one may be damaged. The
                 // segment itself is verified by its zstd checksum, so its summary is computed again from it.
-                summary = null;
-                wasDamaged = true;
-                damaged++;
+                damaged[i] = true;
             }
-            if (summary == null) {
-                // The segment the range ends in is read up to a little past the end LSN first (it is usually pg_wal's
-                // current segment, mostly not written yet), whole when that is not enough.
-                long needed = to.offsetInSegment(segmentSize) + TAIL_MARGIN;
-                byte[] content = n == last && needed < segmentSize ? localHead(name, (int) needed) : null;
-                if (content == null) {
-                    content = file(name);
-                }
-                if (content == null) {
-                    return new Outcome(null, "WAL segment " + name.name() + (wasDamaged ? " has a damaged summary" : " has no summary")
-                            + " and is neither in the repository, the spool nor pg_wal");
-                }
-                WalRecordReader.Continuation next = WalSummarizer.following(name, segmentSize, this::head);
-                WalSummarizer.Result r = n == last
-                        ? WalSummarizer.summarizeBefore(name, content, segmentSize, pgMajor, next, to)
-                        : WalSummarizer.summarize(name, content, pgMajor, next);
-                if (!r.isComplete() && n == last && content.length < segmentSize) {
-                    byte[] whole = file(name);
-                    if (whole != null) {
-                        r = WalSummarizer.summarizeBefore(name, whole, segmentSize, pgMajor, next, to);
-                    }
-                }
-                if (!r.isComplete()) {
-                    return new Outcome(null, "WAL segment " + name.name() + " cannot be summarized yet: " + r.incomplete());
-                }
-                summary = r.summary();
-                summarizedNow++;
-            } else if (summary.timeline() != tli || summary.segmentStart().value() != n * segmentSize) {
-                return new Outcome(null, "the summary of " + name.name() + " describes another segment");
+            if (summaries[i] == null) {
+                missing.add(i);
+            }
+        }
+        Outcome[] failures = new Outcome[count];
+        summarizeMissing(missing, names, summaries, damaged, failures, last, to);
+        WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
+        for (int i = 0; i < count; i++) {
+            if (failures[i] != null) {
+                return failures[i];
+            }
+            WalSummary summary = summaries[i];
+            long n = first + i;
+            if (summary.timeline() != names[i].timeline() || summary.segmentStart().value() != n * segmentSize) {
+                return new Outcome(null, "the summary of " + names[i].name() + " describes another segment");
             }
             if (summary.isUnsafe()) {
-                return new Outcome(null, "the WAL of " + name.name() + " cannot vouch for the blocks it changed: " + summary.unsafeReason().orElse(""));
+                return new Outcome(null, "the WAL of " + names[i].name() + " cannot vouch for the blocks it changed: " + summary.unsafeReason().orElse(""));
             }
             merged.absorb(summary);
         }
-        return new Outcome(new ChangedBlockMap(merged, from, to, (int) (last - first + 1), summarizedNow, damaged,
+        int damagedCount = 0;
+        for (boolean d : damaged) {
+            damagedCount += d ? 1 : 0;
+        }
+        return new Outcome(new ChangedBlockMap(merged, from, to, count, missing.size(), damagedCount,
                 (System.nanoTime() - started) / 1_000_000), null);
+    }
+
+    /** Summarizes the segments at {@code missing}, on up to {@link #THREADS} threads; a failure goes to {@code failures}. */
+    private void summarizeMissing(List<Integer> missing, WalFileName[] names, WalSummary[] summaries, boolean[] damaged,
+                                  Outcome[] failures, long last, Lsn to) throws IOException {
+        if (missing.isEmpty()) {
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(THREADS, missing.size()), r -> {
+            Thread t = new Thread(r, "cellar-wal-map");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<Object>> results = new ArrayList<>();
+            for (int i : missing) {
+                results.add(pool.submit(() -> summarizeOne(names[i], damaged[i], last, to)));
+            }
+            for (int k = 0; k < missing.size(); k++) {
+                int i = missing.get(k);
+                Object r;
+                try {
+                    r = results.get(k).get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("summarizing " + names[i].name() + " interrupted");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof IOException io ? io : new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
+                }
+                if (r instanceof WalSummary summary) {
+                    summaries[i] = summary;
+                } else {
+                    failures[i] = (Outcome) r;
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The summary of one segment computed from its content, or the outcome saying why there is none. */
+    private Object summarizeOne(WalFileName name, boolean wasDamaged, long last, Lsn to) throws IOException {
+        long n = name.segment().orElseThrow().segmentNumber(segmentSize);
+        // The segment the range ends in is read up to a little past the end LSN first (it is usually pg_wal's
+        // current segment, mostly not written yet), whole when that is not enough.
+        long needed = to.offsetInSegment(segmentSize) + TAIL_MARGIN;
+        byte[] content = n == last && needed < segmentSize ? localHead(name, (int) needed) : null;
+        if (content == null) {
+            content = file(name);
+        }
+        if (content == null) {
+            return new Outcome(null, "WAL segment " + name.name() + (wasDamaged ? " has a damaged summary" : " has no summary")
+                    + " and is neither in the repository, the spool nor pg_wal");
+        }
+        WalRecordReader.Continuation next = WalSummarizer.following(name, segmentSize, this::head);
+        WalSummarizer.Result r = n == last
+                ? WalSummarizer.summarizeBefore(name, content, segmentSize, pgMajor, next, to)
+                : WalSummarizer.summarize(name, content, pgMajor, next);
+        if (!r.isComplete() && n == last && content.length < segmentSize) {
+            byte[] whole = file(name);
+            if (whole != null) {
+                r = WalSummarizer.summarizeBefore(name, whole, segmentSize, pgMajor, next, to);
+            }
+        }
+        if (!r.isComplete()) {
+            return new Outcome(null, "WAL segment " + name.name() + " cannot be summarized yet: " + r.incomplete());
+        }
+        return r.summary();
     }
 
     /** The map of summaries given in WAL order (none summarized by a reader). */
