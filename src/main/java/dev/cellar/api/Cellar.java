@@ -601,7 +601,8 @@ public final class Cellar implements AutoCloseable {
      *                            successor; a failure names its cause)
      */
     public record WalIndexResult(String server, long segments, int timelines, int otherFiles, double seconds,
-                                 int summariesWritten, List<String> summariesUnsafe, List<String> summariesMissing) {
+                                 int summariesWritten, List<String> summariesUnsafe, List<String> summariesMissing,
+                                 List<String> summariesReplaced) {
     }
 
     /** {@code cellar rebuild-wal-index SERVER}: the WAL index rebuilt from the repository's listing, under the archive lock. */
@@ -622,8 +623,13 @@ public final class Cellar implements AutoCloseable {
                 int written = 0;
                 List<String> unsafe = new java.util.ArrayList<>();
                 List<String> missing = new java.util.ArrayList<>();
+                List<String> replaced = new java.util.ArrayList<>();
                 for (var n : summaries) {
                     switch (n.state()) {
+                        case REPLACED:
+                            replaced.add(n.segment() + " (" + n.detail() + ")");
+                            written++;
+                            break;
                         case UNSAFE:
                             unsafe.add(n.segment() + " (" + n.detail() + ")");
                             written++;
@@ -640,7 +646,7 @@ public final class Cellar implements AutoCloseable {
                     }
                 }
                 return new WalIndexResult(server, s.segmentCount(), s.ranges().size(), s.otherFiles().size(), (System.nanoTime() - start) / 1e9,
-                        written, unsafe, missing);
+                        written, unsafe, missing, replaced);
             }
         } catch (dev.cellar.repository.RepositoryLock.HeldException e) {
             throw new CellarException(ExitCode.BUSY, e.getMessage());

@@ -99,7 +99,8 @@ final class WalCommands {
     @Command(name = "rebuild-wal-index", mixinStandardHelpOptions = true,
             description = {"Rebuild the server's WAL index (wal/index.json) from the repository's listing, under the archive lock.",
                     "The sweep keeps the index current; rebuild it after files were moved by hand. Also writes the WAL summary of every",
-                    "archived segment that has none and can have one (docs/design.md 5.7). Exit code 5 while a sweep holds the lock."})
+                    "archived segment that has none and can have one, and replaces those that do not decode (written without fsync, a",
+                    "system crash may damage one; docs/design.md 5.7). Exit code 5 while a sweep holds the lock."})
     static final class RebuildWalIndex implements Callable<Integer> {
         @Parameters(paramLabel = "SERVER")
         String server;
@@ -116,6 +117,7 @@ final class WalCommands {
                 out.printf("WAL summaries: %d written, %d unsafe, %d missing.%n", r.summariesWritten(), r.summariesUnsafe().size(), r.summariesMissing().size());
                 r.summariesUnsafe().forEach(u -> out.printf("  unsafe: %s%n", u));
                 r.summariesMissing().forEach(m -> out.printf("  missing: %s%n", m));
+                r.summariesReplaced().forEach(m -> out.printf("  replaced: %s%n", m));
             });
             return dev.cellar.api.ExitCode.OK.code();
         }

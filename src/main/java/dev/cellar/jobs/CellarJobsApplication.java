@@ -23,8 +23,9 @@ public class CellarJobsApplication {
 
     /**
      * The auto-configuration the other verbs use: Spring Batch's JDBC job repository and operator, and the
-     * transaction manager and JDBC support under them. Everything else on the class path (the web server, Actuator,
-     * metrics, JSON, task executors, AOP, SSL bundles, health contributors...) only {@code cellar serve} uses.
+     * transaction manager and JDBC support under them (also {@code cellar serve --no-web}, whose scheduler needs only
+     * the data source). Everything else on the class path (the web server, Actuator, metrics, JSON, task executors,
+     * AOP, SSL bundles, health contributors...) only {@code cellar serve} with its web server uses.
      */
     private static final List<String> OUTSIDE_SERVE = List.of(
             "org.springframework.boot.batch.",

@@ -18,9 +18,9 @@ import java.util.List;
  * crossing record was deferred), the reader summarizes the segment itself from the repository, the spool or the
  * server's {@code pg_wal}, in that order; the segment the range ends in is summarized up to the end LSN only (it is
  * still being written); a summary that does not decode (summaries are written without fsync) is computed again from
- * its segment the same way. Anything that leaves a doubt gives no map but the reason: an unsafe summary, a summary of
- * another segment, a segment found nowhere or that cannot be summarized yet, a timeline that does not descend from
- * the parent's.
+ * its segment the same way, as is one that describes another segment. Anything that leaves a doubt gives no map but
+ * the reason: an unsafe summary, one of a newer format, a segment found nowhere or that cannot be summarized yet, a
+ * timeline that does not descend from the parent's.
  */
 public final class ChangedBlockMapReader {
 
@@ -107,6 +107,8 @@ public final class ChangedBlockMapReader {
                     .orElseThrow();
             try {
                 summaries[i] = archive.readSummary(names[i]).orElse(null);
+            } catch (dev.cellar.repository.NewerFormatException e) {
+                return new Outcome(null, e.getMessage());
             } catch (RepositoryFormatException e) {
                 // Summaries are written without fsync (derived data): after a system crash one may be damaged. The
                 // segment itself is verified by its zstd checksum, so its summary is computed again from it.
@@ -124,10 +126,6 @@ public final class ChangedBlockMapReader {
                 return failures[i];
             }
             WalSummary summary = summaries[i];
-            long n = first + i;
-            if (summary.timeline() != names[i].timeline() || summary.segmentStart().value() != n * segmentSize) {
-                return new Outcome(null, "the summary of " + names[i].name() + " describes another segment");
-            }
             if (summary.isUnsafe()) {
                 return new Outcome(null, "the WAL of " + names[i].name() + " cannot vouch for the blocks it changed: " + summary.unsafeReason().orElse(""));
             }

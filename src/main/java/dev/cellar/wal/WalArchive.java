@@ -72,10 +72,18 @@ public final class WalArchive {
     /** The segment's summary, verified (its CRC-32C); empty when there is none. */
     public Optional<WalSummary> readSummary(WalFileName segment) throws IOException {
         String path = summaryPathOf(segment);
-        if (!storage.exists(path)) {
-            return Optional.empty();
+        byte[] bytes;
+        try {
+            bytes = storage.readAll(path);
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException gone) {
+            return Optional.empty(); // never written, or deleted meanwhile (prune, rebuild-wal-index replacing a damaged one)
         }
-        return Optional.of(WalSummary.decode(storage.readAll(path), path));
+        WalSummary s = WalSummary.decode(bytes, path);
+        long number = segment.segment().orElseThrow().segmentNumber(s.segmentSize());
+        if (s.timeline() != segment.timeline() || s.segmentStart().value() != number * s.segmentSize()) {
+            throw new RepositoryFormatException(path + " describes another segment (timeline " + s.timeline() + ", start " + s.segmentStart() + ")");
+        }
+        return Optional.of(s);
     }
 
     /** Stores a segment's summary write-once; false when it was there already (summaries are derived, so the same). */

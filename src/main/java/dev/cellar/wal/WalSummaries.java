@@ -17,7 +17,7 @@ import java.util.Set;
 public final class WalSummaries {
 
     /** What became of one segment's summary. */
-    public enum State { WRITTEN, UNSAFE, DEFERRED, FAILED, PRESENT }
+    public enum State { WRITTEN, REPLACED, UNSAFE, DEFERRED, FAILED, PRESENT }
 
     /** @param detail the unsafe reason, why it is deferred, or the failure; empty when written */
     public record Note(String segment, State state, String detail) {
@@ -124,12 +124,20 @@ public final class WalSummaries {
             if (name.kind() != WalFileName.Kind.SEGMENT) {
                 continue;
             }
+            String replaced = null;
             if (done.contains(name)) {
                 try {
                     archive.readSummary(name);
                     continue;
+                } catch (dev.cellar.repository.NewerFormatException newer) {
+                    out.add(new Note(name.name(), State.FAILED, newer.getMessage()));
+                    continue;
                 } catch (dev.cellar.repository.RepositoryFormatException damaged) {
+                    replaced = damaged.getMessage();
                     archive.deleteSummary(name);
+                } catch (IOException e) {
+                    out.add(new Note(name.name(), State.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+                    continue;
                 }
             }
             byte[] content;
@@ -139,7 +147,8 @@ public final class WalSummaries {
                 out.add(new Note(name.name(), State.FAILED, e.getMessage()));
                 continue;
             }
-            out.add(summarize(name, content));
+            Note note = summarize(name, content);
+            out.add(replaced != null && note.state() == State.WRITTEN ? new Note(name.name(), State.REPLACED, replaced) : note);
         }
         return out;
     }

@@ -358,7 +358,8 @@ public final class WalSummary {
         }
         int version = Short.toUnsignedInt(in.getShort(4));
         if (version > VERSION) {
-            throw new RepositoryFormatException(where + " has WAL summary format " + version + "; this Cellar reads format " + VERSION + " (upgrade Cellar)");
+            throw new dev.cellar.repository.NewerFormatException(where + " has WAL summary format " + version + "; this Cellar reads format "
+                    + VERSION + " (upgrade Cellar)");
         }
         CRC32C crc = new CRC32C();
         crc.update(file, 0, file.length - 4);

@@ -251,6 +251,7 @@ class WalDerivedIncrementalIT {
             assertThat(recomputed.out()).contains("incremental from the WAL summaries: WAL ").contains("1 of them for a damaged summary");
             CliRun rebuilt = cellar(config, "rebuild-wal-index", "main");
             assertThat(rebuilt.exitCode()).as(rebuilt.toString()).isZero();
+            assertThat(rebuilt.out()).contains("  replaced: " + segment + " (");
             assertThat(Files.readAllBytes(summary)).as("rebuild-wal-index replaced the damaged summary").isEqualTo(good);
 
             // An unsafe summary (as wal_level=minimal would leave) in the next incremental's range.

@@ -71,7 +71,7 @@ class ChangedBlockMapReaderTest {
     }
 
     @Test
-    void anUnsafeOrAMisplacedSummaryIsAFallbackAndADamagedOneIsComputedAgainFromItsSegment() throws Exception {
+    void anUnsafeOrNewerSummaryIsAFallbackAndADamagedOrMisplacedOneIsComputedAgainFromItsSegment() throws Exception {
         Path file = dir.resolve("repo/main/wal/0000000100000000/000000010000000000000003.summary");
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
         byte[] bytes = Files.readAllBytes(file);
@@ -91,7 +91,17 @@ class ChangedBlockMapReaderTest {
         Files.delete(file);
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000009"));
         assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/3800000")).fallbackReason())
-                .isEqualTo("the summary of 000000010000000000000003 describes another segment");
+                .as("a summary of another segment is no better than a damaged one").isEqualTo(
+                        "WAL segment 000000010000000000000003 has a damaged summary and is neither in the repository, the spool nor pg_wal");
+
+        // Written by a newer Cellar: never recomputed over, the backup says to upgrade.
+        Files.delete(file);
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
+        bytes = Files.readAllBytes(file);
+        bytes[4] = 9;
+        Files.write(file, bytes);
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/3800000")).fallbackReason())
+                .contains("has WAL summary format 9").contains("(upgrade Cellar)");
     }
 
     @Test
