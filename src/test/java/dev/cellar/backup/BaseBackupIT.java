@@ -34,11 +34,7 @@ class BaseBackupIT {
     }
 
     private CliRun cellar(Path config, String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "--config";
-        all[1] = config.toString();
-        System.arraycopy(args, 0, all, 2, args.length);
-        return CliRun.run(dir, all);
+        return CliRun.withConfig(dir, config, args);
     }
 
     private LocalStorage repo() {

@@ -11,6 +11,15 @@ import java.util.Map;
 public record CliRun(int exitCode, String out, String err) {
 
     /** Runs with an empty environment and the given home (so no ~/.pgpass or CELLAR_* leaks in from the machine). */
+    /** {@code cellar --config CONFIG ARGS...}. */
+    public static CliRun withConfig(Path home, Path config, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--config";
+        all[1] = config.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return run(home, all);
+    }
+
     public static CliRun run(Path home, String... args) {
         return run(Map.of(), home, args);
     }
