@@ -282,6 +282,77 @@ class WalDerivedIncrementalIT {
         }
     }
 
+    /**
+     * A promotion between the parent and the incremental: the parent was taken on timeline 1 of the old primary, the
+     * incremental of the promoted standby on timeline 2. The map follows 00000002.history (timeline 1's segments up to
+     * the switch, timeline 2's from the segment it began in), agrees block for block with block comparison, and the
+     * incremental restores to what the new primary holds.
+     */
+    @Test
+    void anIncrementalAfterAPromotionFollowsTheTimelineHistory() throws Exception {
+        try (PostgresCluster primary = PostgresCluster.start(PostgresCluster.Spec.defaults().freshInitdb().setting("autovacuum", "off"))) {
+            Path passfile = primary.writePassfile(dir.resolve("pgpass"), Map.of("postgres", primary.password()));
+            Path primaryConfig = TestConfig.write(dir, primary, "postgres", passfile, TestConfig.fileRepository(dir));
+            LocalStorage repo = new LocalStorage(dir.resolve("repo"));
+            primary.execute("CREATE TABLE events (id int PRIMARY KEY, what text)",
+                    "INSERT INTO events SELECT g, md5(g::text) FROM generate_series(1, 100000) g", "VACUUM (FREEZE, ANALYZE) events", "CHECKPOINT");
+            BaseBackup onPrimary = new BaseBackup(repo, new SettingsLoader(Map.of(), dir).load(primaryConfig).server("main"),
+                    PostgresConnector.fromProcess());
+            BackupInfo full = takeFull(onPrimary, "20261127T010000", () -> { });
+            assertThat(full.timeline()).isEqualTo(1);
+
+            try (PostgresCluster standby = primary.standby()) {
+                primary.execute("UPDATE events SET what = 'on timeline 1' WHERE id BETWEEN 1000 AND 1200");
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                        .until(() -> "201".equals(scalarIn(standby, "postgres", "SELECT count(*) FROM events WHERE what = 'on timeline 1'")));
+                primary.stop();
+                standby.promote();
+                standby.awaitPromoted(60);
+                standby.execute("UPDATE events SET what = 'on timeline 2' WHERE id BETWEEN 50000 AND 50300",
+                        "INSERT INTO events SELECT g, 'new on timeline 2' FROM generate_series(100001, 101000) g");
+
+                // The server is now the promoted standby: its data directory, its port; the same spool (its archive_command).
+                Path config = TestConfig.write(dir, standby, "postgres", standby.writePassfile(dir.resolve("pgpass2"),
+                        Map.of("postgres", standby.password())), TestConfig.fileRepository(dir));
+                Files.writeString(config, Files.readString(config).replace(standby.spool().toString(), primary.spool().toString()));
+                ServerSettings server = new SettingsLoader(Map.of(), dir).load(config).server("main");
+                BaseBackup backup = new BaseBackup(repo, server, PostgresConnector.fromProcess());
+                BaseBackup.Plan plan = backup.plan("20261127T020000", false, null);
+                assertThat(plan.parentId()).isEqualTo(full.id());
+                BackupSession session = backup.startSession(plan);
+                assertThat(session.startTimeline()).isEqualTo(2);
+                Instant start = Instant.now();
+                BaseBackup.CopyResult fromWal = backup.copy(plan, session.startLsn(), session.startTimeline(), "w", (a, b, c, d) -> { });
+                BaseBackup.CopyResult compared = new BaseBackup(repo, server, PostgresConnector.fromProcess())
+                        .preferring(BaseBackup.IncrementalMethod.BLOCK_COMPARE)
+                        .copy(new BaseBackup.Plan("20261127T020001", plan.type(), plan.parentId(), plan.cluster()), session.startLsn(),
+                                session.startTimeline(), "c", (a, b, c, d) -> { });
+                BackupSession.Stop stop = session.stop();
+                session.close();
+                assertThat(fromWal.method()).as(fromWal.methodNote()).isEqualTo(BaseBackup.IncrementalMethod.WAL_SUMMARIES);
+                assertThat(differences(fromWal.entries(), compared.entries(), full.id())).isEmpty();
+                String events = relationPath(standby, "postgres", "events");
+                assertThat(byPath(fromWal.entries()).get(events).sha256()).as("read in part across the promotion").isNull();
+                BackupInfo incremental = backup.commit(plan, stop, fromWal, start, Instant.now());
+                assertThat(incremental.timeline()).isEqualTo(2);
+
+                Map<String, String> live = Map.of("events", scalarIn(standby, "postgres",
+                        "SELECT count(*) || ' ' || sum(('x' || substr(md5(x::text), 1, 15))::bit(60)::bigint::numeric) FROM events x"));
+                assertThat(cellar(config, "switch-wal", "main", "--archive").exitCode()).isZero();
+                Path dest = newDestination();
+                CliRun recover = cellar(config, "recover", "main", incremental.id(), dest.toString(), "--target-action", "promote");
+                assertThat(recover.exitCode()).as(recover.toString()).isZero();
+                try (PostgresCluster restored = PostgresCluster.adopt(standby.binaries(), dest.getParent(), standby.password())) {
+                    bases.remove(dest.getParent());
+                    restored.awaitPromoted(120);
+                    assertThat(Map.of("events", scalarIn(restored, "postgres",
+                            "SELECT count(*) || ' ' || sum(('x' || substr(md5(x::text), 1, 15))::bit(60)::bigint::numeric) FROM events x")))
+                            .isEqualTo(live);
+                }
+            }
+        }
+    }
+
     /** A full backup, with {@code afterCopy} run between its copy and its stop (WAL the parent's copy may not show). */
     private BackupInfo takeFull(BaseBackup backup, String id, Runnable afterCopy) throws Exception {
         BaseBackup.Plan plan = backup.plan(id, true, null);
