@@ -41,6 +41,7 @@ public final class ServerChecker {
     public static final String WAL_ERRORS = "wal-errors";
     public static final String WAL_CONTINUITY = "wal-continuity";
     public static final String WAL_INDEX = "wal-index";
+    public static final String WAL_SUMMARIES = "wal-summaries";
     public static final String VERIFICATION = "verification";
     public static final String LAST_WAL_AGE = "last-wal-age";
     public static final String SPOOL_QUEUE = "wal-spool-queue";
@@ -265,6 +266,7 @@ public final class ServerChecker {
             checkIdentity(storage, server, live, out);
             checkWalErrors(storage, server, out);
             checkWalContinuity(storage, server, out);
+            checkWalSummaries(storage, server, out);
             checkVerification(storage, server, out);
         } catch (IOException | RuntimeException e) {
             out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
@@ -272,6 +274,58 @@ public final class ServerChecker {
             out.add(CheckOutcome.skipped(SYSTEM_IDENTIFIER, "repository not reachable"));
             out.add(CheckOutcome.skipped(WAL_ERRORS, "repository not reachable"));
             out.add(CheckOutcome.skipped(WAL_CONTINUITY, "repository not reachable"));
+            out.add(CheckOutcome.skipped(WAL_SUMMARIES, "repository not reachable"));
+        }
+    }
+
+    /**
+     * Whether the next incremental can be WAL-derived (docs/design.md 5.6): the summaries of the segments archived
+     * since the newest backup's start. An unsafe one makes it compare blocks (a warning: it is slower, not wrong); a
+     * damaged one (written without fsync, a system crash) is summarized again by the backup and replaced by
+     * rebuild-wal-index. Missing ones are normal for the newest segments.
+     */
+    private void checkWalSummaries(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
+        List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
+        Optional<ServerIdentity> identity = ServerIdentity.read(storage, server.name());
+        if (backups.isEmpty() || identity.isEmpty()) {
+            out.add(CheckOutcome.ok(WAL_SUMMARIES, "no backups yet"));
+            return;
+        }
+        dev.cellar.repository.BackupInfo newest = backups.get(backups.size() - 1);
+        long size = identity.get().walSegmentSize();
+        long from = dev.cellar.postgres.Lsn.parse(newest.startLsn()).segmentNumber(size);
+        dev.cellar.wal.WalArchive archive = new dev.cellar.wal.WalArchive(storage, server.name(), 3);
+        int segments = 0;
+        int summarized = 0;
+        List<String> unsafe = new ArrayList<>();
+        List<String> damaged = new ArrayList<>();
+        for (dev.cellar.wal.WalFileName f : archive.list()) {
+            if (f.kind() != dev.cellar.wal.WalFileName.Kind.SEGMENT || f.timeline() < newest.timeline()
+                    || f.segment().orElseThrow().segmentNumber(size) < from) {
+                continue;
+            }
+            segments++;
+            try {
+                Optional<dev.cellar.wal.WalSummary> s = archive.readSummary(f);
+                if (s.isPresent()) {
+                    summarized++;
+                    s.get().unsafeReason().ifPresent(why -> unsafe.add(f.name() + " (" + why + ")"));
+                }
+            } catch (dev.cellar.repository.RepositoryFormatException e) {
+                damaged.add(f.name());
+            }
+        }
+        String counts = segments + " segments archived since backup " + newest.id() + " started, " + summarized + " summarized";
+        if (!unsafe.isEmpty()) {
+            out.add(CheckOutcome.warning(WAL_SUMMARIES, counts + "; " + unsafe.size() + " unsafe, so the next incremental compares blocks: "
+                    + String.join(", ", unsafe.subList(0, Math.min(3, unsafe.size()))) + (unsafe.size() > 3 ? ", ..." : ""),
+                    "the incremental after 'cellar backup " + server.name() + "' (or a full one) is WAL-derived again"));
+        } else if (!damaged.isEmpty()) {
+            out.add(CheckOutcome.warning(WAL_SUMMARIES, counts + "; " + damaged.size() + " do not decode (the next backup summarizes them again): "
+                    + String.join(", ", damaged.subList(0, Math.min(3, damaged.size()))) + (damaged.size() > 3 ? ", ..." : ""),
+                    "'cellar rebuild-wal-index " + server.name() + "' replaces them"));
+        } else {
+            out.add(CheckOutcome.ok(WAL_SUMMARIES, counts + " (the next incremental summarizes the others itself)"));
         }
     }
 

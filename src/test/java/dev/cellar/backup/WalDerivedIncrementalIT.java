@@ -245,6 +245,9 @@ class WalDerivedIncrementalIT {
             byte[] good = Files.readAllBytes(summary);
             Files.write(summary, new byte[] {1, 2, 3});
             String segment = summary.getFileName().toString().replace(".summary", "");
+            CliRun checked = cellar(config, "check", "main");
+            assertThat(checked.out()).containsPattern("wal-summaries:\\s+WARNING\\s+\\d+ segments archived since backup \\w+ started, \\d+ summarized; "
+                    + "1 do not decode \\(the next backup summarizes them again\\): " + segment);
 
             CliRun recomputed = cellar(config, "backup", "main");
             assertThat(recomputed.exitCode()).as(recomputed.toString()).isZero();
@@ -267,6 +270,8 @@ class WalDerivedIncrementalIT {
             unsafe.markUnsafe("wal_level=minimal in a parameter change (planted by the test)");
             Files.delete(next);
             Files.write(next, unsafe.encode());
+            assertThat(cellar(config, "check", "main").out()).containsPattern("wal-summaries:\\s+WARNING\\s+.*1 unsafe, so the next incremental "
+                    + "compares blocks: " + segment + " \\(wal_level=minimal");
             CliRun fallback = cellar(config, "backup", "main");
             assertThat(fallback.exitCode()).as(fallback.toString()).isZero();
             String why = "the WAL of " + segment + " cannot vouch for the blocks it changed: wal_level=minimal in a parameter change (planted by the test)";
