@@ -86,7 +86,9 @@ public class ScheduledLaunches {
             }
         } catch (CellarException e) {
             String status = e.exitCode() == ExitCode.BUSY ? "BUSY" : e.exitCode() == ExitCode.REFUSED ? "REFUSED" : "FAILED";
-            outcome = new Outcome(firing, status, null, e.getMessage());
+            outcome = stopping && versionConflict(e)
+                    ? new Outcome(firing, "STOPPED", null, "asked to stop as it ended; the next start-up settles its record")
+                    : new Outcome(firing, status, null, e.getMessage());
         } catch (RuntimeException e) {
             log.error("Scheduled {} of {} failed", firing.job().jobName(), firing.server(), e);
             outcome = new Outcome(firing, "FAILED", null, e.toString());
@@ -105,6 +107,20 @@ public class ScheduledLaunches {
             log.warn(line);
         }
         return outcome;
+    }
+
+    /**
+     * SIGTERM's stop request can reach an execution just as it saves its end: Spring Batch then refuses the job's own
+     * update (the stop changed the record's version). The work is done; the record stays STOPPING until the next
+     * start-up marks it FAILED and restarts it, which finds every step complete.
+     */
+    private static boolean versionConflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.springframework.dao.OptimisticLockingFailureException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void recoverLeftovers(Firing firing) {
