@@ -77,7 +77,7 @@ public final class ChangedBlockMapReader {
             history = TimelineHistory.root(toTimeline);
         } else {
             WalFileName name = WalFileName.parse(String.format("%08X.history", toTimeline)).orElseThrow();
-            byte[] content = file(name);
+            byte[] content = head(name, Integer.MAX_VALUE);
             if (content == null) {
                 return new Outcome(null, "the history of timeline " + toTimeline + " (" + name.name() + ") was found neither in the repository, "
                         + "the spool nor pg_wal");
@@ -183,10 +183,7 @@ public final class ChangedBlockMapReader {
         // The segment the range ends in is read up to a little past the end LSN first (it is usually pg_wal's
         // current segment, mostly not written yet), whole when that is not enough.
         long needed = to.offsetInSegment(segmentSize) + TAIL_MARGIN;
-        byte[] content = n == last && needed < segmentSize ? localHead(name, (int) needed) : null;
-        if (content == null) {
-            content = file(name);
-        }
+        byte[] content = head(name, n == last && needed < segmentSize ? (int) needed : Integer.MAX_VALUE);
         if (content == null) {
             return new Outcome(null, "WAL segment " + name.name() + (wasDamaged ? " has a damaged summary" : " has no summary")
                     + " and is neither in the repository, the spool nor pg_wal");
@@ -196,7 +193,7 @@ public final class ChangedBlockMapReader {
                 ? WalSummarizer.summarizeBefore(name, content, segmentSize, pgMajor, next, to)
                 : WalSummarizer.summarize(name, content, pgMajor, next);
         if (!r.isComplete() && n == last && content.length < segmentSize) {
-            byte[] whole = file(name);
+            byte[] whole = head(name, Integer.MAX_VALUE);
             if (whole != null) {
                 r = WalSummarizer.summarizeBefore(name, whole, segmentSize, pgMajor, next, to);
             }
@@ -214,10 +211,14 @@ public final class ChangedBlockMapReader {
         return new ChangedBlockMap(merged, from, to, summaries.size(), 0, 0, 0);
     }
 
-    /** The first {@code bytes} bytes of a segment in the spool or pg_wal (not archived yet); null when in neither. */
-    private byte[] localHead(WalFileName name, int bytes) throws IOException {
+    /**
+     * The first {@code bytes} bytes (all of it for {@code Integer.MAX_VALUE}) of a WAL file: from the repository
+     * (verified, so read whole), else the spool, else pg_wal; null when none has it.
+     */
+    private byte[] head(WalFileName name, int bytes) throws IOException {
         if (archive.contains(name)) {
-            return null;
+            byte[] all = archive.read(name);
+            return all.length <= bytes ? all : java.util.Arrays.copyOf(all, bytes);
         }
         for (Path dir : new Path[] {spool, pgWal}) {
             if (dir != null) {
@@ -228,26 +229,5 @@ public final class ChangedBlockMapReader {
             }
         }
         return null;
-    }
-
-    /** A WAL file's whole content: the repository (verified), else the spool, else pg_wal; null when none has it. */
-    private byte[] file(WalFileName name) throws IOException {
-        if (archive.contains(name)) {
-            return archive.read(name);
-        }
-        for (Path dir : new Path[] {spool, pgWal}) {
-            if (dir != null) {
-                byte[] b = WalSummarizer.headOf(dir.resolve(name.name()), Integer.MAX_VALUE);
-                if (b != null) {
-                    return b;
-                }
-            }
-        }
-        return null;
-    }
-
-    private byte[] head(WalFileName name, int bytes) throws IOException {
-        byte[] all = file(name);
-        return all == null || all.length <= bytes ? all : java.util.Arrays.copyOf(all, bytes);
     }
 }
