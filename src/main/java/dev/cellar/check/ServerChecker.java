@@ -265,8 +265,13 @@ public final class ServerChecker {
             out.add(CheckOutcome.ok(REPOSITORY, storage.uri() + " is writable"));
             checkIdentity(storage, server, live, out);
             checkWalErrors(storage, server, out);
-            checkWalContinuity(storage, server, out);
-            checkWalSummaries(storage, server, out);
+            // The backups, identity and WAL listing both WAL checks read, read once.
+            List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
+            Optional<ServerIdentity> identity = ServerIdentity.read(storage, server.name());
+            List<dev.cellar.wal.WalFileName> archived = backups.isEmpty() || identity.isEmpty() ? List.of()
+                    : new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();
+            checkWalContinuity(storage, server, backups, identity, archived, out);
+            checkWalSummaries(storage, server, backups, identity, archived, out);
             checkVerification(storage, server, out);
         } catch (IOException | RuntimeException e) {
             out.add(CheckOutcome.failed(REPOSITORY, "cannot write to " + repositoryUri + ": " + describe(e),
@@ -284,9 +289,9 @@ public final class ServerChecker {
      * damaged one (written without fsync, a system crash) is summarized again by the backup and replaced by
      * rebuild-wal-index. Missing ones are normal for the newest segments.
      */
-    private void checkWalSummaries(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
-        List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
-        Optional<ServerIdentity> identity = ServerIdentity.read(storage, server.name());
+    private void checkWalSummaries(Storage storage, ServerSettings server, List<dev.cellar.repository.BackupInfo> backups,
+                                   Optional<ServerIdentity> identity, List<dev.cellar.wal.WalFileName> archived,
+                                   List<CheckOutcome> out) throws IOException {
         if (backups.isEmpty() || identity.isEmpty()) {
             out.add(CheckOutcome.ok(WAL_SUMMARIES, "no backups yet"));
             return;
@@ -299,7 +304,7 @@ public final class ServerChecker {
         int summarized = 0;
         List<String> unsafe = new ArrayList<>();
         List<String> damaged = new ArrayList<>();
-        for (dev.cellar.wal.WalFileName f : archive.list()) {
+        for (dev.cellar.wal.WalFileName f : archived) {
             if (f.kind() != dev.cellar.wal.WalFileName.Kind.SEGMENT || f.timeline() < newest.timeline()
                     || f.segment().orElseThrow().segmentNumber(size) < from) {
                 continue;
@@ -364,9 +369,9 @@ public final class ServerChecker {
     }
 
     /** Every segment from the oldest backup's begin WAL to the newest archived one is in the repository. */
-    private void checkWalContinuity(Storage storage, ServerSettings server, List<CheckOutcome> out) throws IOException {
-        List<dev.cellar.repository.BackupInfo> backups = new dev.cellar.repository.BackupCatalog(storage, server.name()).list();
-        Optional<ServerIdentity> identity = ServerIdentity.read(storage, server.name());
+    private void checkWalContinuity(Storage storage, ServerSettings server, List<dev.cellar.repository.BackupInfo> backups,
+                                    Optional<ServerIdentity> identity, List<dev.cellar.wal.WalFileName> archived,
+                                    List<CheckOutcome> out) throws IOException {
         if (backups.isEmpty() || identity.isEmpty()) {
             out.add(CheckOutcome.ok(WAL_CONTINUITY, "no backups yet"));
             return;
@@ -382,7 +387,6 @@ public final class ServerChecker {
         dev.cellar.repository.BackupInfo oldest = notStandalone;
         long size = identity.get().walSegmentSize();
         dev.cellar.postgres.WalSegmentName begin = dev.cellar.postgres.WalSegmentName.parse(oldest.beginWal());
-        List<dev.cellar.wal.WalFileName> archived = new dev.cellar.wal.WalArchive(storage, server.name(), 3).list();
         var summary = dev.cellar.wal.WalRanges.of(archived, size);
         checkWalIndex(storage, server, archived, size, out);
         int newestTimeline = summary.timelines().stream().mapToInt(dev.cellar.wal.WalRanges.Timeline::timeline).max().orElse(oldest.timeline());
