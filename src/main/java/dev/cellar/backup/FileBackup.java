@@ -165,7 +165,7 @@ public final class FileBackup {
                     addRun(runs, b, source.parentBlock(path, b, length));
                     if (!parent.pageFailures().isEmpty()) {
                         // The parent's failed pages in this block are still what the backup holds.
-                        long firstPage = (long) relationSegment * 131072 + position / PAGE;
+                        long firstPage = (long) relationSegment * RelationFile.BLOCKS_PER_SEGMENT + position / PAGE;
                         long endPage = firstPage + (length + PAGE - 1) / PAGE;
                         parent.pageFailures().stream().filter(p -> p >= firstPage && p < endPage).forEach(pageFailures::add);
                     }
@@ -240,7 +240,7 @@ public final class FileBackup {
 
     private void verifyPages(FileChannel ch, byte[] block, int length, long position, int segment, List<Long> failures) throws IOException {
         for (int off = 0; off + PAGE <= length; off += PAGE) {
-            long pageNo = (long) segment * 131072 + (position + off) / PAGE;
+            long pageNo = (long) segment * RelationFile.BLOCKS_PER_SEGMENT + (position + off) / PAGE;
             if (pages.verify(block, off, pageNo)) {
                 continue;
             }

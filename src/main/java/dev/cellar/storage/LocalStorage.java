@@ -20,7 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The fast path for {@code file://} repositories: plain NIO with fsync of the file and its
- * directory on every commit. Write-once files are published with a hard link, which fails
+ * directory on every commit (not for derived files, {@link #writeDerived}). Write-once files are published with a hard link, which fails
  * atomically when the name is taken, so two writers can never overwrite each other.
  */
 public final class LocalStorage implements Storage {
@@ -78,6 +78,17 @@ public final class LocalStorage implements Storage {
 
     @Override
     public void write(String path, InputStream data, IfExists ifExists) throws IOException {
+        write(path, data, ifExists, true);
+    }
+
+    /** As {@link #write} with {@code FAIL}, without the two fsyncs (derived data; see {@link Storage#writeDerived}). */
+    @Override
+    public void writeDerived(String path, byte[] data) throws IOException {
+        write(path, new java.io.ByteArrayInputStream(data), IfExists.FAIL, false);
+    }
+
+    /** Temp name, then a link ({@code FAIL}) or an atomic rename ({@code REPLACE}); {@code durable}: the file and the directory fsynced. */
+    private void write(String path, InputStream data, IfExists ifExists, boolean durable) throws IOException {
         Path target = resolve(path);
         Path dir = target.getParent();
         Files.createDirectories(dir);
@@ -90,7 +101,9 @@ public final class LocalStorage implements Storage {
                  OutputStream out = Channels.newOutputStream(ch)) {
                 data.transferTo(out);
                 out.flush();
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             if (ifExists == IfExists.FAIL) {
                 try {
@@ -101,28 +114,8 @@ public final class LocalStorage implements Storage {
             } else {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
-            syncDirectory(dir);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-    }
-
-    /** As {@link #write} with {@code FAIL}, without the two fsyncs (derived data; see {@link Storage#writeDerived}). */
-    @Override
-    public void writeDerived(String path, byte[] data) throws IOException {
-        Path target = resolve(path);
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        if (Files.exists(target)) {
-            throw new FileAlreadyExistsException(path);
-        }
-        Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        try {
-            Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            try {
-                Files.createLink(target, temp);
-            } catch (FileAlreadyExistsException e) {
-                throw new FileAlreadyExistsException(path);
+            if (durable) {
+                syncDirectory(dir);
             }
         } finally {
             Files.deleteIfExists(temp);
