@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A base backup of one server, in the phases the base-backup job runs as steps: {@link #plan},
@@ -222,7 +223,9 @@ public final class BaseBackup {
         ConcurrentLinkedQueue<DataDirectoryScanner.SourceFile> queue = new ConcurrentLinkedQueue<>(files);
         List<ManifestEntry> entries = java.util.Collections.synchronizedList(new ArrayList<>());
         AtomicLong filesDone = new AtomicLong();
-        AtomicLong bytesDone = new AtomicLong();
+        // Bytes of the files gone through: counted by the readers as they read (a large file shows progress too),
+        // whole for files taken unread, and corrected to the scanned size when a file is done.
+        LongAdder bytesDone = new LongAdder();
         int workers = Math.max(1, Math.min(server.parallel(), files.size()));
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "cellar-copy");
@@ -230,18 +233,14 @@ public final class BaseBackup {
             return t;
         });
         // Readers hash in file order; compression of their frames runs beside them on these threads.
-        ExecutorService compressors = Executors.newFixedThreadPool(Math.max(1, server.parallel()), r -> {
-            Thread t = new Thread(r, "cellar-compress");
-            t.setDaemon(true);
-            return t;
-        });
+        FrameCompressionPool compressors = new FrameCompressionPool(server.compression(), Math.max(1, server.parallel()));
         List<FileBackup> engines = new ArrayList<>();
         List<BundleWriter> writers = new ArrayList<>();
         try {
             List<Future<?>> futures = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 BundleWriter writer = new BundleWriter(storage, server.name(), bundlesDir, attempt + "-" + w, BundleWriter.TARGET_SIZE);
-                FileBackup engine = new FileBackup(server.compression(), writer, source, verifier, compressors);
+                FileBackup engine = new FileBackup(server.compression(), writer, source, verifier, compressors, bytesDone);
                 writers.add(writer);
                 engines.add(engine);
                 futures.add(pool.submit(() -> {
@@ -259,12 +258,14 @@ public final class BaseBackup {
                             entries.add(same.get());
                             bytesUnread.addAndGet(f.size());
                             filesUnread.incrementAndGet();
+                            bytesDone.add(f.size());
                         } else {
+                            long before = engine.stats().bytesRead + engine.stats().bytesUnread;
                             engine.backup(f.absolute(), f.path(), f.relationSegment(), f.mtime(), f.mode(),
                                     d.kind() == ChangedBlockReads.Kind.BLOCKS ? d.unread() : null).ifPresent(entries::add);
+                            bytesDone.add(f.size() - (engine.stats().bytesRead + engine.stats().bytesUnread - before));
                         }
                         filesDone.incrementAndGet();
-                        bytesDone.addAndGet(f.size());
                     }
                     writer.seal();
                     return null;
@@ -279,7 +280,7 @@ public final class BaseBackup {
                     } catch (java.util.concurrent.TimeoutException tick) {
                         long now = System.nanoTime();
                         if (now - lastReport > 1_000_000_000L) {
-                            progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+                            progress.update(filesDone.get(), files.size(), Math.min(bytesDone.sum(), bytesTotal), bytesTotal);
                             lastReport = now;
                         }
                     } catch (java.util.concurrent.ExecutionException e) {
@@ -289,9 +290,9 @@ public final class BaseBackup {
             }
         } finally {
             pool.shutdownNow();
-            compressors.shutdownNow();
+            compressors.close();
         }
-        progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+        progress.update(filesDone.get(), files.size(), bytesDone.sum(), bytesTotal);
         for (DataDirectoryScanner.SourceFile f : all) {
             if (f.type() == ManifestEntry.Type.DIRECTORY) {
                 entries.add(ManifestEntry.directory(f.path(), f.mtime(), f.mode()));

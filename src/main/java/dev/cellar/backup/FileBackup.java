@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Backs up one file: reads it once, cuts it into fixed blocks, hashes each block (XXH64) and the
@@ -46,8 +46,11 @@ public final class FileBackup {
     private final BundleWriter bundles;
     private final BlockSource source;
     private final PageVerifier pages;
-    private final ExecutorService compressors;
+    private final FrameCompressionPool compressors;
+    private final LongAdder bytesDone;
     private byte[] frame = new byte[FRAME_LIMIT];
+    /** Frame buffers whose compression is done, to be filled again (no 1 MiB allocation per frame). */
+    private final ArrayDeque<byte[]> spareFrames = new ArrayDeque<>();
     private final Stats stats = new Stats();
 
     /** Frames being compressed, oldest first; appended to the bundle in this order. */
@@ -59,14 +62,16 @@ public final class FileBackup {
     /** A frame handed to a compressor; its run is filled in when it is appended. */
     private static final class PendingFrame {
         final Future<byte[]> stored;
+        final byte[] raw;
         final int first;
         final int end;
         final int rawLength;
         final long[] checksums;
         BlockRun run;
 
-        PendingFrame(Future<byte[]> stored, int first, int end, int rawLength, long[] checksums) {
+        PendingFrame(Future<byte[]> stored, byte[] raw, int first, int end, int rawLength, long[] checksums) {
             this.stored = stored;
+            this.raw = raw;
             this.first = first;
             this.end = end;
             this.rawLength = rawLength;
@@ -86,15 +91,22 @@ public final class FileBackup {
     }
 
     public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages) {
-        this(compression, bundles, source, pages, null);
+        this(compression, bundles, source, pages, null, null);
     }
 
     /**
      * @param compressors where frames are compressed while this thread goes on reading and hashing
-     *                    (shared by the workers of a backup); null to compress on this thread
+     *                    (shared by the workers of a backup, same compression); null to compress on this thread
+     * @param bytesDone   counts the bytes of the files this worker has gone through (read, or taken from the parent
+     *                    unread) as it goes, for progress within a large file; may be null
      */
-    public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages, ExecutorService compressors) {
+    public FileBackup(Compression compression, BundleWriter bundles, BlockSource source, PageVerifier pages,
+            FrameCompressionPool compressors, LongAdder bytesDone) {
+        if (compressors != null && !compressors.compression().equals(compression)) {
+            throw new IllegalArgumentException("the compression pool compresses with " + compressors.compression() + ", not " + compression);
+        }
         this.compression = compression;
+        this.bytesDone = bytesDone;
         this.codec = FrameCodec.Codec.of(compression.algorithm());
         this.bundles = bundles;
         this.source = source;
@@ -171,6 +183,9 @@ public final class FileBackup {
                     }
                     stats.bytesReferenced += length;
                     stats.bytesUnread += length;
+                    if (bytesDone != null) {
+                        bytesDone.add(length);
+                    }
                     skipped = true;
                     continue;
                 }
@@ -188,6 +203,9 @@ public final class FileBackup {
                 long checksum = FrameCodec.checksum(block, 0, length);
                 checksums[b] = checksum;
                 stats.bytesRead += length;
+                if (bytesDone != null) {
+                    bytesDone.add(length);
+                }
                 Optional<StoredBlock> stored = length == 0 ? Optional.empty() : source.find(path, b, checksum, length);
                 if (stored.isPresent()) {
                     if (pendingFirst >= 0) {
@@ -265,9 +283,9 @@ public final class FileBackup {
             return;
         }
         byte[] raw = frame;
-        frame = new byte[FRAME_LIMIT]; // the compressor owns the old buffer now
-        Future<byte[]> stored = compressors.submit(() -> FrameCodec.compress(compression, raw, rawLength));
-        PendingFrame p = new PendingFrame(stored, first, end, rawLength, frameChecksums);
+        frame = spareFrames.isEmpty() ? new byte[FRAME_LIMIT] : spareFrames.pop(); // the compressor owns the old buffer now
+        Future<byte[]> stored = compressors.submit(raw, rawLength);
+        PendingFrame p = new PendingFrame(stored, raw, first, end, rawLength, frameChecksums);
         inFlight.add(p);
         runs.add(p);
         if (inFlight.size() >= MAX_IN_FLIGHT) {
@@ -284,6 +302,7 @@ public final class FileBackup {
         } catch (ExecutionException e) {
             throw new IOException("compressing " + path + " failed: " + e.getCause(), e.getCause());
         }
+        spareFrames.push(p.raw); // compressed: the buffer can be filled again
         FrameRef ref = bundles.append(stored, p.rawLength, codec, path, p.first, p.checksums, blockSize);
         p.run = new BlockRun(p.first, p.end - p.first, ref, 0);
         stats.bytesStoredRaw += p.rawLength;

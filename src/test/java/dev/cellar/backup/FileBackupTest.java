@@ -90,14 +90,18 @@ class FileBackupTest {
     }
 
     @Test
-    void framesCompressedOnAPoolAreStoredInFileOrder() throws Exception {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+    void framesCompressedOnAPoolAreStoredInFileOrderAndCountedAsRead() throws Exception {
+        FrameCompressionPool pool = new FrameCompressionPool(Compression.DEFAULT, 3);
         try {
             BundleWriter bundles = new BundleWriter(repo, "main", "backups/p/bundles", "w0", 4 << 20);
-            FileBackup fb = new FileBackup(Compression.DEFAULT, bundles, BlockSource.none(), null, pool);
+            java.util.concurrent.atomic.LongAdder bytesDone = new java.util.concurrent.atomic.LongAdder();
+            FileBackup fb = new FileBackup(Compression.DEFAULT, bundles, BlockSource.none(), null, pool, bytesDone);
             Map<String, ManifestEntry> out = new LinkedHashMap<>();
+            long expectedDone = 0;
             for (String name : List.of("big", "compressible", "small", "empty")) {
                 fb.backup(data.resolve(name), name, -1, 0, 0600).ifPresent(e -> out.put(name, e));
+                expectedDone += Files.size(data.resolve(name));
+                assertThat(bytesDone.sum()).as("progress after " + name).isEqualTo(expectedDone);
             }
             bundles.seal();
             assertReadsBack(out);
@@ -114,7 +118,7 @@ class FileBackupTest {
                 }
             }
         } finally {
-            pool.shutdownNow();
+            pool.close();
         }
     }
 
