@@ -1,7 +1,5 @@
 package dev.cellar.jobs;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.cellar.config.CellarSettings;
 import java.util.List;
 import javax.sql.DataSource;
 import org.springframework.boot.SpringBootConfiguration;
@@ -62,10 +60,9 @@ public class CellarJobsApplication {
         return out;
     }
 
+    /** The catalog, opened (and its job repository schema checked) beside the context's start: {@link CatalogOpening}. */
     @Bean(destroyMethod = "close")
-    public DataSource catalogDataSource(CellarSettings settings) {
-        HikariDataSource ds = dev.cellar.catalog.CatalogDataSource.open(settings, 8);
-        JobRepositorySchema.ensure(ds);
-        return ds;
+    public DataSource catalogDataSource(CatalogOpening opening) {
+        return opening.dataSource();
     }
 }

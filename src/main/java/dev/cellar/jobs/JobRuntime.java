@@ -61,17 +61,25 @@ public final class JobRuntime implements AutoCloseable {
         List<Class<?>> sources = new java.util.ArrayList<>();
         sources.add(CellarJobsApplication.class);
         sources.addAll(extension.sources());
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
-                .web(extension.web() ? WebApplicationType.SERVLET : WebApplicationType.NONE)
-                .bannerMode(Banner.Mode.OFF)
-                .logStartupInfo(false)
-                .registerShutdownHook(false)
-                .properties(properties)
-                .initializers(c -> {
-                    c.getBeanFactory().registerSingleton("cellarSettings", settings);
-                    extension.singletons().forEach(c.getBeanFactory()::registerSingleton);
-                })
-                .run();
+        CatalogOpening catalog = CatalogOpening.start(settings, 8);
+        ConfigurableApplicationContext ctx;
+        try {
+            ctx = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
+                    .web(extension.web() ? WebApplicationType.SERVLET : WebApplicationType.NONE)
+                    .bannerMode(Banner.Mode.OFF)
+                    .logStartupInfo(false)
+                    .registerShutdownHook(false)
+                    .properties(properties)
+                    .initializers(c -> {
+                        c.getBeanFactory().registerSingleton("cellarSettings", settings);
+                        c.getBeanFactory().registerSingleton("catalogOpening", catalog);
+                        extension.singletons().forEach(c.getBeanFactory()::registerSingleton);
+                    })
+                    .run();
+        } catch (RuntimeException | Error e) {
+            catalog.abandon();
+            throw e;
+        }
         log.debug("Job repository open: {}", settings.catalog().url());
         JobRuntime runtime = new JobRuntime(ctx);
         runtime.launcher().recoverOrphans();
