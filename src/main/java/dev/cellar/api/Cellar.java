@@ -922,14 +922,22 @@ public final class Cellar implements AutoCloseable {
         }
         java.util.Map<String, Object> singletons = new java.util.HashMap<>(extension.singletons());
         singletons.put("cellar", this);
-        jobs = JobRuntime.start(settings, new JobRuntime.Extension(extension.sources(), extension.web(), extension.properties(), singletons));
+        try {
+            jobs = JobRuntime.start(settings, new JobRuntime.Extension(extension.sources(), extension.web(), extension.properties(), singletons));
+        } catch (dev.cellar.catalog.CatalogUnavailableException e) {
+            throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
+        }
         return jobs;
     }
 
     /** The job runtime, started on first use. */
     public synchronized JobRuntime jobs() {
         if (jobs == null) {
-            jobs = JobRuntime.start(settings);
+            try {
+                jobs = JobRuntime.start(settings);
+            } catch (dev.cellar.catalog.CatalogUnavailableException e) {
+                throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
+            }
         }
         return jobs;
     }

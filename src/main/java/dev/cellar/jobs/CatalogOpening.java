@@ -2,6 +2,7 @@ package dev.cellar.jobs;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.cellar.catalog.CatalogDataSource;
+import dev.cellar.catalog.CatalogUnavailableException;
 import dev.cellar.config.CellarSettings;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -26,7 +27,12 @@ public final class CatalogOpening {
         CompletableFuture<HikariDataSource> opened = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
-                HikariDataSource ds = CatalogDataSource.open(settings, poolSize);
+                HikariDataSource ds;
+                try {
+                    ds = CatalogDataSource.open(settings, poolSize);
+                } catch (RuntimeException e) {
+                    throw new CatalogUnavailableException(settings.catalog().url(), e);
+                }
                 try {
                     JobRepositorySchema.ensure(ds);
                 } catch (RuntimeException | Error e) {
@@ -61,6 +67,19 @@ public final class CatalogOpening {
                 throw err;
             }
             throw new IllegalStateException(cause.getMessage(), cause);
+        }
+    }
+
+    /** Why the catalog could not be opened, once that is known; empty while it opens, or when it opened. */
+    public java.util.Optional<CatalogUnavailableException> failure() {
+        if (!opened.isCompletedExceptionally()) {
+            return java.util.Optional.empty();
+        }
+        try {
+            opened.join();
+            return java.util.Optional.empty();
+        } catch (java.util.concurrent.CompletionException e) {
+            return e.getCause() instanceof CatalogUnavailableException u ? java.util.Optional.of(u) : java.util.Optional.empty();
         }
     }
 

@@ -51,6 +51,10 @@ public final class JobRuntime implements AutoCloseable {
             ctx = extension.web() ? startWithSpringBoot(settings, extension, catalog) : startPlain(settings, extension, catalog);
         } catch (RuntimeException | Error e) {
             catalog.abandon();
+            // A catalog that cannot be opened fails the context's start deep inside Spring's bean creation: say so plainly.
+            if (catalog.failure().isPresent()) {
+                throw catalog.failure().get();
+            }
             throw e;
         }
         log.debug("Job repository open: {}", settings.catalog().url());

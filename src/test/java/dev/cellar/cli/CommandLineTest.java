@@ -80,6 +80,21 @@ class CommandLineTest {
     }
 
     @Test
+    void anUnreachableCatalogIsOneLineNamingItWithExitCodeOne() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // free once closed: nothing listens there
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + port + "/cellar";
+        Path config = Files.writeString(dir.resolve("catalog.yaml"),
+                "cellar:\n  home: " + dir.resolve("home") + "\n  catalog:\n    url: " + url + "\n");
+        CliRun run = CliRun.run(dir, "--config", config.toString(), "jobs", "list");
+        assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.FAILED.code());
+        assertThat(run.err()).contains("cannot open the catalog " + url + ": Connection to 127.0.0.1:" + port + " refused")
+                .doesNotContain("internal error");
+    }
+
+    @Test
     void anUnknownServerIsAConfigurationError() throws Exception {
         Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  repository: /srv/repo\n  servers:\n    main:\n      conninfo: jdbc:postgresql://db1/postgres\n");
         CliRun run = CliRun.run(dir, "--config", config.toString(), "check", "mian");
