@@ -39,7 +39,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * backup session and re-reads the files, referencing every frame the failed attempt published
  * (nothing stored is stored again); a restart after {@code stop} only finishes wait-wal and commit.
  */
-@Configuration
+@Configuration(proxyBeanMethods = false)
 public class BaseBackupJobConfig {
 
     public static final String JOB = "base-backup";

@@ -48,7 +48,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * restores exactly the backup and WAL first planned; restore-files continues from the files
  * already complete in DEST (see {@link DataDirectoryRestore}); the later steps are redone.
  */
-@Configuration
+@Configuration(proxyBeanMethods = false)
 public class RestoreJobConfig {
 
     public static final String JOB = "restore";

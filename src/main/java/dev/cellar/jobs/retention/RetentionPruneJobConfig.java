@@ -38,7 +38,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * refuses to act while a base backup or a restore holds its lock. The plan is kept in the job
  * context; execute is idempotent, so a restart after kill -9 finishes the same plan.
  */
-@Configuration
+@Configuration(proxyBeanMethods = false)
 public class RetentionPruneJobConfig {
 
     public static final String JOB = "retention-prune";

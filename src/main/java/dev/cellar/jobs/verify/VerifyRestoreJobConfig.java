@@ -57,7 +57,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * the server are removed however the execution ends: by stop-and-clean, by the job's listener on
  * failure, and by the next verification when a killed one left them.
  */
-@Configuration
+@Configuration(proxyBeanMethods = false)
 public class VerifyRestoreJobConfig {
 
     public static final String JOB = "verify-restore";

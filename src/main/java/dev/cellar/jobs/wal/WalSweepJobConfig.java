@@ -18,7 +18,7 @@ import org.springframework.transaction.PlatformTransactionManager;
  * Identity: server + run (the launch time). A failed run is restarted by the next
  * {@code cellar archive-wal}; it finds what is left in the spool.
  */
-@Configuration
+@Configuration(proxyBeanMethods = false)
 public class WalSweepJobConfig {
 
     public static final String JOB = "wal-sweep";
