@@ -78,13 +78,8 @@ row "incremental after pgbench -T $workload_seconds" "$s" "$(rate "$data_bytes" 
     "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr1.log")"
 
 # 5. localized workload: 1% of accounts in one contiguous range, 1% rows appended to history
-accounts=$((scale * 100000)); one_pct=$((accounts / 100))
-localized() {
-    local start=$1
-    psql -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN $start AND $((start + one_pct - 1))" \
-         -c "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 1, now() FROM generate_series(1, $one_pct) g" \
-         -c "CHECKPOINT"
-}
+accounts=$((scale * 100000))
+localized() { bench_localized_workload "$scale" "$1"; }
 localized $((accounts / 2))
 sweep "after the localized workload"
 before=$(repo_bytes); t0=$(now)

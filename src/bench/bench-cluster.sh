@@ -7,7 +7,8 @@
 # Sets here, dist, bin (PostgreSQL binaries: PG_BIN, pg_config --bindir, or the newest
 # /usr/lib/postgresql/*/bin), work, port; defines as_pg (the PostgreSQL OS user when root), psql,
 # cellar, now, secs, mb, rate. On exit it stops exactly the cluster it started (pg_ctl -D its data
-# directory) and deletes the work directory, unless KEEP_WORK is set.
+# directory) and deletes the work directory, unless KEEP_WORK is set. bench_localized_workload is the
+# localized workload of the backup benchmarks.
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dist=$here/target/cellar
@@ -68,4 +69,13 @@ cellar:
       pgdata: $work/data
       wal-spool: $work/spool
 EOF
+}
+
+# The localized workload on pgbench at scale $1: 1% of pgbench_accounts rows in one contiguous aid range
+# starting at $2 updated, 1% rows appended to pgbench_history, then a checkpoint.
+bench_localized_workload() {
+    local one_pct=$(($1 * 1000)) start=$2
+    psql -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN $start AND $((start + one_pct - 1))" \
+         -c "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 1, now() FROM generate_series(1, $one_pct) g" \
+         -c "CHECKPOINT"
 }

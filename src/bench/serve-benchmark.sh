@@ -46,13 +46,8 @@ echo "Loading pgbench scale $scale on port $port ..."
 "$bin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
 psql -c "VACUUM ANALYZE" -c "CHECKPOINT"
 
-accounts=$((scale * 100000)); one_pct=$((accounts / 100))
-localized() {
-    local start=$1
-    psql -c "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN $start AND $((start + one_pct - 1))" \
-         -c "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) SELECT 1, 1, g, 1, now() FROM generate_series(1, $one_pct) g" \
-         -c "CHECKPOINT"
-}
+accounts=$((scale * 100000))
+localized() { bench_localized_workload "$scale" "$1"; }
 # Sleeps until SECONDS past the next firing boundary (:00 or :30) after the one being waited for.
 boundary=0
 next_boundary() { local t; t=$(date +%s); boundary=$(( (t / 30 + 1) * 30 )); }
