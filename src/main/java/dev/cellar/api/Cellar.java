@@ -922,24 +922,25 @@ public final class Cellar implements AutoCloseable {
         }
         java.util.Map<String, Object> singletons = new java.util.HashMap<>(extension.singletons());
         singletons.put("cellar", this);
-        try {
-            jobs = JobRuntime.start(settings, new JobRuntime.Extension(extension.sources(), extension.web(), extension.properties(), singletons));
-        } catch (dev.cellar.catalog.CatalogUnavailableException e) {
-            throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
-        }
+        jobs = startRuntime(new JobRuntime.Extension(extension.sources(), extension.web(), extension.properties(), singletons));
         return jobs;
     }
 
     /** The job runtime, started on first use. */
     public synchronized JobRuntime jobs() {
         if (jobs == null) {
-            try {
-                jobs = JobRuntime.start(settings);
-            } catch (dev.cellar.catalog.CatalogUnavailableException e) {
-                throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
-            }
+            jobs = startRuntime(JobRuntime.Extension.NONE);
         }
         return jobs;
+    }
+
+    /** Starts the job runtime; a catalog that cannot be opened is a one-line failure (exit code 1). */
+    private JobRuntime startRuntime(JobRuntime.Extension extension) {
+        try {
+            return JobRuntime.start(settings, extension);
+        } catch (dev.cellar.catalog.CatalogUnavailableException e) {
+            throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
+        }
     }
 
     @Override

@@ -52,8 +52,9 @@ public final class JobRuntime implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             catalog.abandon();
             // A catalog that cannot be opened fails the context's start deep inside Spring's bean creation: say so plainly.
-            if (catalog.failure().isPresent()) {
-                throw catalog.failure().get();
+            java.util.Optional<dev.cellar.catalog.CatalogUnavailableException> unavailable = catalog.failure();
+            if (unavailable.isPresent()) {
+                throw unavailable.get();
             }
             throw e;
         }
@@ -72,9 +73,7 @@ public final class JobRuntime implements AutoCloseable {
         AnnotationConfigApplicationContext ctx = new AnnotationConfigApplicationContext();
         ctx.setAllowBeanDefinitionOverriding(false);
         ctx.getEnvironment().getPropertySources().addFirst(new MapPropertySource("cellar", extension.properties()));
-        ctx.getBeanFactory().registerSingleton("cellarSettings", settings);
-        ctx.getBeanFactory().registerSingleton("catalogOpening", catalog);
-        extension.singletons().forEach(ctx.getBeanFactory()::registerSingleton);
+        registerSingletons(ctx, settings, catalog, extension);
         ctx.register(CellarJobsContext.class);
         extension.sources().forEach(ctx::register);
         try {
@@ -108,12 +107,16 @@ public final class JobRuntime implements AutoCloseable {
                 .logStartupInfo(false)
                 .registerShutdownHook(false)
                 .properties(properties)
-                .initializers(c -> {
-                    c.getBeanFactory().registerSingleton("cellarSettings", settings);
-                    c.getBeanFactory().registerSingleton("catalogOpening", catalog);
-                    extension.singletons().forEach(c.getBeanFactory()::registerSingleton);
-                })
+                .initializers(c -> registerSingletons(c, settings, catalog, extension))
                 .run();
+    }
+
+    /** The objects every job context holds before it starts: the settings, the catalog being opened, the extension's. */
+    private static void registerSingletons(ConfigurableApplicationContext ctx, CellarSettings settings, CatalogOpening catalog,
+            Extension extension) {
+        ctx.getBeanFactory().registerSingleton("cellarSettings", settings);
+        ctx.getBeanFactory().registerSingleton("catalogOpening", catalog);
+        extension.singletons().forEach(ctx.getBeanFactory()::registerSingleton);
     }
 
     public JobLaunchService launcher() {
