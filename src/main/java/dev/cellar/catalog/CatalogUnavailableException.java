@@ -10,16 +10,14 @@ public final class CatalogUnavailableException extends RuntimeException {
         super("cannot open the catalog " + url + ": " + rootMessage(cause), cause);
     }
 
+    /** The driver's own message (connection refused, password authentication failed, ...), else the root cause's. */
     private static String rootMessage(Throwable t) {
         Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        // the driver's own message is the useful one (connection refused, password authentication failed, ...)
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof java.sql.SQLException) {
                 return c.getMessage();
             }
+            root = c;
         }
         return root.getMessage() != null ? root.getMessage() : root.toString();
     }

@@ -26,7 +26,6 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
     /** The manifest format of a backup with file entries without SHA-256 (a WAL-derived incremental); 1 otherwise. */
     public static final int PARTIAL_FILES_FORMAT = 2;
 
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HexFormat HEX = HexFormat.of();
 
@@ -129,7 +128,7 @@ public record Manifest(String backupId, List<ManifestEntry> entries) {
                 throw new RepositoryFormatException("not a format-" + RepositoryLayout.FORMAT_VERSION + " manifest");
             }
             if (format > PARTIAL_FILES_FORMAT) {
-                throw new RepositoryFormatException("the manifest has format " + format + "; this Cellar reads format " + PARTIAL_FILES_FORMAT
+                throw new NewerFormatException("the manifest has format " + format + "; this Cellar reads format " + PARTIAL_FILES_FORMAT
                         + " (upgrade Cellar)");
             }
             int frameCount = header.path("frames").asInt();
