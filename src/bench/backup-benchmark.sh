@@ -103,6 +103,7 @@ summaries=$(find "$work/repo" -name '*.summary' | wc -l)
 summary_bytes=$(find "$work/repo" -name '*.summary' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 
 echo
+bench_runtime
 echo "pgbench scale $scale: database $(mb "$db_bytes") MiB, data directory without pg_wal $(mb "$data_bytes") MiB; $(nproc) cores"
 printf '%-50s %8s %8s %10s %10s  %s\n' "what" "seconds" "MiB/s" "added MiB" "vs full" "changes found by"
 printf '%s\n' "${rows[@]}"

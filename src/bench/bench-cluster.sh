@@ -43,6 +43,11 @@ cellar() { "$dist/bin/cellar" --config "$work/cellar.yaml" "$@"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+# The java bin/cellar runs and the start-up archive or cache it finds for this distribution (bin/cellar, "Class data sharing").
+bench_runtime() {
+    local j=java; [ -n "${JAVA_HOME:-}" ] && j=$JAVA_HOME/bin/java
+    echo "java: $("$j" -version 2>&1 | head -1); start-up cache in $dist/cds: $(cd "$dist/cds" 2>/dev/null && ls -- *.jsa *.aot 2>/dev/null | tr '\n' ' ')"
+}
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
 
 # initdb (data checksums), the archiving settings plus $1, start; then the Cellar configuration.

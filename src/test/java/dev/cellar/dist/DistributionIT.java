@@ -87,6 +87,66 @@ class DistributionIT {
         }
     }
 
+    /** A JDK of feature version 25 or newer on this machine (its home), if any: bin/cellar then uses an AOT cache. */
+    static java.util.Optional<Path> newerJdk() throws java.io.IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return java.util.Optional.empty();
+        }
+        try (var homes = Files.list(jvms)) {
+            return homes.filter(h -> Files.isExecutable(h.resolve("bin/java")) && featureVersion(h.resolve("release")) >= 25).sorted().findFirst();
+        }
+    }
+
+    private static int featureVersion(Path release) {
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void onJava25TheFirstJobsRunRecordsAnAotCacheThatLaterRunsUseAndNothingReachesTheOutput() throws Exception {
+        java.util.Optional<Path> jdk = newerJdk();
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk.isPresent(), "no JDK 25 or newer under /usr/lib/jvm");
+        Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: " + dir.resolve("home") + "\n");
+        Path cache = Files.createDirectories(dir.resolve("cache"));
+        Path stderr = dir.resolve("stderr.txt");
+        java.util.function.Function<String, OsProcess.Result> jobsList = javaOpts -> OsProcess.run(List.of("env",
+                "JAVA_HOME=" + jdk.get(), "CELLAR_CDS_DIR=" + cache, "CELLAR_JAVA_OPTS=" + javaOpts,
+                "sh", "-c", "exec \"$@\" 2>\"" + stderr + "\"", "sh",
+                DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "--json", "jobs", "list"), dir, 120);
+
+        // The recording run: standard output carries only the result; the JVM's one line about the recording goes to
+        // standard error.
+        OsProcess.Result first = jobsList.apply("");
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output().strip()).isEqualTo("[ ]");
+        assertThat(Files.readString(stderr)).matches("\\s*(AOTConfiguration recorded: \\S+\\s*)?");
+        try (var files = Files.list(cache)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).singleElement().asString().matches("aot-\\d+-jobs\\.aot");
+        }
+
+        // -XX:AOTMode=on makes the JVM refuse to start when the cache cannot be used: this run uses it.
+        OsProcess.Result second = jobsList.apply("-XX:AOTMode=on");
+        assertThat(second.exitCode()).as(second.output() + Files.readString(stderr)).isZero();
+        assertThat(second.output().strip()).isEqualTo("[ ]");
+        assertThat(Files.readString(stderr)).isEmpty();
+
+        // A damaged cache is not used, and says nothing.
+        try (var files = Files.list(cache)) {
+            Path aot = files.findFirst().orElseThrow();
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(aot), 4096);
+            Files.write(aot, head);
+        }
+        OsProcess.Result damaged = jobsList.apply("");
+        assertThat(damaged.exitCode()).as(damaged.output()).isZero();
+        assertThat(damaged.output().strip()).isEqualTo("[ ]");
+        assertThat(Files.readString(stderr)).isEmpty();
+    }
+
     @Test
     void jsonLogsAreOneObjectPerLineOnStandardError() throws Exception {
         Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  home: " + dir.resolve("home") + "\n");
