@@ -45,7 +45,7 @@ public final class SettingsLoader {
 
     private static final Set<String> TOP_KEYS = Set.of("home", "catalog", "repository", "servers", "serve");
     private static final Set<String> SERVE_KEYS = Set.of("listen", "user", "password-file", "threads", "misfire-threshold",
-            "shutdown-timeout", "cluster-checkin-interval");
+            "shutdown-timeout", "cluster-checkin-interval", "accept-commands");
     private static final Set<String> CATALOG_KEYS = Set.of("url", "user", "passfile");
     private static final Pattern SERVER_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{cellar\\.home}");
@@ -199,7 +199,8 @@ public final class SettingsLoader {
         ServeSettings serve = new ServeSettings(host, port, Optional.ofNullable(user),
                 Optional.ofNullable(passwordFile).map(f -> path(f, "cellar.serve.password-file", home)), threads,
                 age.apply("misfire-threshold", d.misfireThreshold()), age.apply("shutdown-timeout", d.shutdownTimeout()),
-                age.apply("cluster-checkin-interval", d.clusterCheckinInterval()));
+                age.apply("cluster-checkin-interval", d.clusterCheckinInterval()),
+                flag(scalar(m.get("accept-commands"), "cellar.serve.accept-commands"), "cellar.serve.accept-commands", d.acceptCommands()));
         if (!serve.listensOnLoopback() && serve.user().isEmpty()) {
             throw new ConfigException("cellar.serve.listen", "'" + listen + "' is not a loopback address and no authentication is set;"
                     + " set cellar.serve.user and cellar.serve.password-file, or listen on 127.0.0.1");
@@ -382,7 +383,10 @@ public final class SettingsLoader {
 
     private static String repositoryUri(String text) {
         if (text.startsWith("/")) {
-            return Path.of(text).toUri().toString();
+            // Path.toUri ends the URI with a slash when the directory exists: the same file reads the same before and
+            // after the repository is created (cellar serve compares configurations: design 2.2).
+            String uri = Path.of(text).toUri().toString();
+            return uri.endsWith("/") && !uri.equals("file:///") ? uri.substring(0, uri.length() - 1) : uri;
         }
         try {
             URI uri = new URI(text);
@@ -459,6 +463,17 @@ public final class SettingsLoader {
         Map<String, Object> out = new LinkedHashMap<>();
         ((Map<Object, Object>) value).forEach((k, v) -> out.put(String.valueOf(k), v));
         return out;
+    }
+
+    private static boolean flag(String text, String key, boolean dflt) {
+        if (text == null) {
+            return dflt;
+        }
+        return switch (text) {
+            case "true", "on", "yes" -> true;
+            case "false", "off", "no" -> false;
+            default -> throw new ConfigException(key, "'" + text + "' is not true or false");
+        };
     }
 
     private static String scalar(Object value, String key) {

@@ -48,6 +48,14 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void aRepositoryGivenAsAPathReadsTheSameWhetherOrNotItsDirectoryExists(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String yaml = "cellar:\n  repository: " + dir.resolve("repo") + "\n";
+        String before = new SettingsLoader(Map.of(), dir).parseYaml(yaml).repository();
+        java.nio.file.Files.createDirectories(dir.resolve("repo"));
+        assertThat(new SettingsLoader(Map.of(), dir).parseYaml(yaml).repository()).isEqualTo(before).isEqualTo("file://" + dir.resolve("repo"));
+    }
+
+    @Test
     void aValidFileIsReadWithItsDefaults() {
         CellarSettings s = parse(VALID);
         assertThat(s.home()).isEqualTo(Path.of("/var/lib/cellar"));
