@@ -17,7 +17,14 @@
 # Before each incremental, `cellar archive-wal` sweeps the spool (untimed; `cellar serve` sweeps every
 # minute), so the WAL summaries the incremental merges are mostly written already; its time and the
 # summaries' size are printed too.
-# and prints MB/s and the bytes each adds to its target. It stops exactly the cluster it started
+# and prints MB/s and the bytes each adds to its target.
+#
+# VIA_SERVE=1: the same, with `cellar serve --no-web` running (cellar.serve.accept-commands on, no schedules), so
+# each `cellar backup` command hands its job to serve's JVM (design 2.2) and pays only its own client's start.
+# serve's first backup (nothing compiled yet) is an extra full, timed and printed first; step 6 runs with --local
+# (its -D option would make serve refuse it anyway).
+#
+# It stops exactly the cluster it started
 # (pg_ctl -D its data directory) and deletes its directory. Runs as root too (the server then runs
 # as the 'postgres' OS user). Needs PostgreSQL server and client binaries (pgbench, pg_basebackup).
 set -euo pipefail
@@ -27,8 +34,21 @@ workload_seconds=${WORKLOAD_SECONDS:-30}
 . "$(dirname "$0")/bench-cluster.sh" bench pgbench pg_basebackup psql
 bench_start_cluster "max_wal_senders = 4
 shared_buffers = 256MB"
+via_serve=${VIA_SERVE:-}
+if [ -n "$via_serve" ]; then
+    cat >> "$work/cellar.yaml" <<EOF
+      schedules:
+        base-backup: "off"
+        wal-sweep: "off"
+        verify-restore: "off"
+        retention-prune: "off"
+  serve:
+    accept-commands: true
+EOF
+fi
 repo_bytes() { du -sb "$work/repo" | cut -f1; }
 
+runtime=$(bench_runtime)   # before the first backup, which may record the start-up cache (Java 25)
 echo "Loading pgbench scale $scale on port $port ..."
 "$bin/pgbench" -i -q -s "$scale" -h "$work" -p "$port" -U postgres postgres >/dev/null 2>&1
 psql -c "VACUUM ANALYZE" -c "CHECKPOINT"
@@ -46,6 +66,17 @@ sweep() {
     t1=$(now); sweeps+=("$1: archive-wal $(secs "$t0" "$t1") s")
 }
 sweeps=()
+
+if [ -n "$via_serve" ]; then
+    bench_start_serve
+    for _ in $(seq 1 300); do grep -q "Runs 'cellar backup' commands" "$work/serve.log" && break; sleep 0.1; done
+    grep -q "Runs 'cellar backup' commands" "$work/serve.log" || { echo "serve did not start:"; cat "$work/serve.log"; exit 1; }
+    before=$(repo_bytes); t0=$(now)
+    cellar backup main --full >"$work/full0.log" 2>&1 || { cat "$work/full0.log"; exit 1; }
+    t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
+    grep -q "ServeCommandSocket - Running" "$work/full0.log" || { echo "the backup did not run in serve:"; cat "$work/full0.log"; exit 1; }
+    row "cellar backup --full, serve's first job" "$s" "$(rate "$data_bytes" "$s")" "$(mb "$added")" "-"
+fi
 
 # 1. Cellar full
 before=$(repo_bytes); t0=$(now)
@@ -94,7 +125,7 @@ loc_bytes_pct=$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 1
 localized $((accounts / 4))
 sweep "after the second localized workload"
 before=$(repo_bytes); t0=$(now)
-CELLAR_JAVA_OPTS="${CELLAR_JAVA_OPTS:-} -Dcellar.wal-derived-incremental=off" cellar backup main >"$work/incr3.log" 2>&1 \
+CELLAR_JAVA_OPTS="${CELLAR_JAVA_OPTS:-} -Dcellar.wal-derived-incremental=off" cellar backup main ${via_serve:+--local} >"$work/incr3.log" 2>&1 \
     || { cat "$work/incr3.log"; exit 1; }
 t1=$(now); s3=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
 row "same, comparing blocks (WAL-derived off)" "$s3" "$(rate "$data_bytes" "$s3")" "$(mb "$added")" \
@@ -103,7 +134,10 @@ summaries=$(find "$work/repo" -name '*.summary' | wc -l)
 summary_bytes=$(find "$work/repo" -name '*.summary' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 
 echo
-bench_runtime
+echo "$runtime"
+if [ -n "$via_serve" ]; then
+    echo "cellar backup commands run by cellar serve (PID $serve_pid): $(grep -c 'ServeCommandSocket - Running' "$work/serve.log") (all but the comparing-blocks one, --local)"
+fi
 echo "pgbench scale $scale: database $(mb "$db_bytes") MiB, data directory without pg_wal $(mb "$data_bytes") MiB; $(nproc) cores"
 printf '%-50s %8s %8s %10s %10s  %s\n' "what" "seconds" "MiB/s" "added MiB" "vs full" "changes found by"
 printf '%s\n' "${rows[@]}"

@@ -7,8 +7,8 @@
 # Sets here, dist, bin (PostgreSQL binaries: PG_BIN, pg_config --bindir, or the newest
 # /usr/lib/postgresql/*/bin), work, port; defines as_pg (the PostgreSQL OS user when root), psql,
 # cellar, now, secs, mb, rate. On exit it stops exactly the cluster it started (pg_ctl -D its data
-# directory) and deletes the work directory, unless KEEP_WORK is set. bench_localized_workload is the
-# localized workload of the backup benchmarks.
+# directory) and deletes the work directory, unless KEEP_WORK is set, and the `cellar serve` bench_start_serve
+# started (its PID). bench_localized_workload is the localized workload of the backup benchmarks.
 
 here=$(cd "$(dirname "$0")/../.." && pwd)
 dist=$here/target/cellar
@@ -31,7 +31,6 @@ bench_cleanup() {
     as_pg "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
     if [ -n "${KEEP_WORK:-}" ]; then echo "kept $work (cluster stopped)"; else rm -rf "$work"; fi
 }
-trap bench_cleanup EXIT
 
 port=$((20000 + RANDOM % 20000))
 while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
@@ -43,7 +42,23 @@ cellar() { "$dist/bin/cellar" --config "$work/cellar.yaml" "$@"; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-# The java bin/cellar runs and the start-up archive or cache it finds for this distribution (bin/cellar, "Class data sharing").
+# `cellar serve --no-web` on this configuration, in the background; bench_stop_serve stops exactly it (its PID, SIGTERM).
+serve_pid=
+bench_start_serve() {
+    "$dist/bin/cellar" --config "$work/cellar.yaml" serve --no-web >"$work/serve.log" 2>&1 &
+    serve_pid=$!
+}
+bench_stop_serve() {
+    if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then
+        kill -TERM "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+    fi
+    serve_pid=
+}
+trap 'bench_stop_serve; bench_cleanup' EXIT
+
+# The java bin/cellar runs and the start-up archives and caches in the distribution (bin/cellar, "Class data sharing";
+# on Java 25, without an aot-*-backup.aot the first backup records one and is slower: run the benchmark twice).
 bench_runtime() {
     local j=java; [ -n "${JAVA_HOME:-}" ] && j=$JAVA_HOME/bin/java
     echo "java: $("$j" -version 2>&1 | head -1); start-up cache in $dist/cds: $(cd "$dist/cds" 2>/dev/null && ls -- *.jsa *.aot 2>/dev/null | tr '\n' ' ')"

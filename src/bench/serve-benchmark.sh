@@ -23,15 +23,6 @@ set -euo pipefail
 scale=${1:-50}
 . "$(dirname "$0")/bench-cluster.sh" servebench pgbench psql
 bench_start_cluster "shared_buffers = 256MB"
-serve_pid=
-stop_serve() {
-    if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then
-        kill -TERM "$serve_pid" 2>/dev/null || true
-        wait "$serve_pid" 2>/dev/null || true
-    fi
-    serve_pid=
-}
-trap 'stop_serve; bench_cleanup' EXIT
 
 cat >> "$work/cellar.yaml" <<EOF
       minimum-redundancy: 0
@@ -56,8 +47,7 @@ backups() { cellar list-backups main --json; }
 backup_ids() { backups | grep -o '"id" : "[0-9T]*"' | grep -o '[0-9T]\{15\}'; }
 count_backups() { backup_ids | wc -l; }
 
-"$dist/bin/cellar" --config "$work/cellar.yaml" serve --no-web >"$work/serve.log" 2>&1 &
-serve_pid=$!
+bench_start_serve
 next_boundary
 if [ $((boundary - $(date +%s))) -lt 8 ]; then boundary=$((boundary + 30)); fi  # give serve time to start
 echo "serve started (PID $serve_pid); first firing at $(date -d "@$boundary" +%T)"
@@ -74,7 +64,7 @@ for id in $(backup_ids | sort -r); do cellar delete main "$id" >/dev/null; done
 boundary=$((boundary + 30)); sleep_until $((boundary + 8)); localized $((accounts / 4))
 # 4. incremental, warm
 boundary=$((boundary + 30)); sleep_until $((boundary + 12))
-stop_serve
+bench_stop_serve
 
 jobs=$(cellar jobs list --json --job base-backup --limit 4)
 durations=$(echo "$jobs" | grep -o '"duration" : [0-9.]*' | grep -o '[0-9.]*$' | tac)

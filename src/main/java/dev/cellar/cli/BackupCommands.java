@@ -23,6 +23,8 @@ final class BackupCommands {
     @Command(name = "backup", mixinStandardHelpOptions = true,
             description = {"Run a base-backup job: incremental against the latest backup, full when there is none or with --full.",
                     "When the server's last base-backup FAILED, this restarts that same backup from its checkpoints.",
+                    "When cellar serve runs for the same configuration with cellar.serve.accept-commands on, it runs the backup in its JVM",
+                    "and this command prints what it would print itself (--local: run it in this process).",
                     "Exit code 0 when the backup is committed, 1 when the job FAILED (see 'cellar jobs show')."})
     static final class Backup implements Callable<Integer> {
         @Parameters(paramLabel = "SERVER")
@@ -31,6 +33,8 @@ final class BackupCommands {
         boolean full;
         @Option(names = "--wait", description = "Wait until the WAL segment of the backup's end is archived.")
         boolean waitForWal;
+        @Option(names = "--local", description = "Run the backup in this process even when cellar serve accepts commands.")
+        boolean local;
         @Option(names = "--bwlimit", paramLabel = "RATE", description = "Limit writes to the repository, e.g. 50M (bytes per second; "
                 + "K, M, G); overrides the server's bwlimit.")
         String bwlimit;

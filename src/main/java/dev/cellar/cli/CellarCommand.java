@@ -53,10 +53,17 @@ public final class CellarCommand implements Runnable {
     CommandSpec spec;
 
     private final CliEnvironment environment;
+    /** A facade this command line did not open and must not close: {@code cellar serve}'s, for a command it runs (design 2.2). */
+    private final Cellar shared;
     private Cellar cellar;
 
     CellarCommand(CliEnvironment environment) {
+        this(environment, null);
+    }
+
+    CellarCommand(CliEnvironment environment, Cellar shared) {
         this.environment = environment;
+        this.shared = shared;
     }
 
     @Override
@@ -71,12 +78,19 @@ public final class CellarCommand implements Runnable {
 
     /** The facade, opened on first use and closed when the command line finishes. */
     Cellar cellar() {
+        if (shared != null) {
+            return shared;
+        }
         if (cellar == null) {
             CellarSettings settings = new SettingsLoader(environment.variables(), environment.userHome()).load(config);
             cellar = new Cellar(settings, new PostgresConnector(environment.variables(), environment.userHome()),
                     dev.cellar.audit.Actor.operator(environment.variables()));
         }
         return cellar;
+    }
+
+    CliEnvironment environment() {
+        return environment;
     }
 
     Output output() {

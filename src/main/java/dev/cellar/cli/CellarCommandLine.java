@@ -17,13 +17,20 @@ public final class CellarCommandLine {
     private static final Logger log = LoggerFactory.getLogger(CellarCommandLine.class);
 
     private final CliEnvironment environment;
+    private final dev.cellar.api.Cellar shared;
 
     public CellarCommandLine(CliEnvironment environment) {
+        this(environment, null);
+    }
+
+    /** A command line whose verbs use {@code shared} (opened and closed by its owner: {@code cellar serve}) instead of opening a facade. */
+    CellarCommandLine(CliEnvironment environment, dev.cellar.api.Cellar shared) {
         this.environment = environment;
+        this.shared = shared;
     }
 
     public int run(String[] args, PrintWriter out, PrintWriter err) {
-        CellarCommand root = new CellarCommand(environment);
+        CellarCommand root = new CellarCommand(environment, shared);
         CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);

@@ -9,6 +9,11 @@ public final class CellarMain {
     }
 
     public static void main(String[] args) {
+        // A backup that a running `cellar serve` accepts runs there (design 2.2): nothing else starts here.
+        java.util.OptionalInt delegated = ServeClient.delegate(args, CliEnvironment.ofProcess(), System.out, System.err);
+        if (delegated.isPresent()) {
+            System.exit(delegated.getAsInt());
+        }
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int code = new CellarCommandLine(CliEnvironment.ofProcess()).run(args, out, err);

@@ -40,12 +40,21 @@ final class ServeCommand implements Callable<Integer> {
         // SIGTERM and SIGINT stop gracefully before the JVM begins to exit: in a shutdown hook it
         // would be too late, as H2 closes an embedded catalog in its own hook (and AUTO_SERVER
         // does not allow turning that off), so stopped executions could not be recorded.
+        java.util.Optional<ServeCommandSocket> commands = settings.serve().acceptCommands()
+                ? ServeCommandSocket.open(cellar, root.environment()) : java.util.Optional.empty();
+        commands.ifPresent(c -> daemon.beforeClose(() -> c.close(settings.serve().shutdownTimeout())));
+        Runnable shutdown = () -> {
+            commands.ifPresent(ServeCommandSocket::stopAccepting); // commands already running are stopped with the jobs
+            daemon.shutdown();
+        };
         for (String name : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> new Thread(daemon::shutdown, "cellar-serve-" + name).start());
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> new Thread(shutdown, "cellar-serve-" + name).start());
         }
         SchedulePlan plan = daemon.plan();
         String url = noWeb ? null : "http://" + settings.serve().listenHost() + ":" + settings.serve().listenPort() + "/";
-        root.output().result(Map.of("node", daemon.node(), "schedules", plan.entries(), "notes", plan.notes(), "page", url == null ? "" : url), out -> {
+        String socket = commands.map(c -> c.path().toString()).orElse("");
+        root.output().result(Map.of("node", daemon.node(), "schedules", plan.entries(), "notes", plan.notes(), "page", url == null ? "" : url,
+                "commands", socket), out -> {
             out.println("Scheduler node " + daemon.node() + (settings.catalog().isPostgres() ? " (clustered)" : "") + ", "
                     + plan.entries().size() + " schedule(s):");
             for (SchedulePlan.Entry e : plan.entries()) {
@@ -55,9 +64,16 @@ final class ServeCommand implements Callable<Integer> {
             if (url != null) {
                 out.println("Job history page: " + url);
             }
+            if (!socket.isEmpty()) {
+                out.println("Runs 'cellar backup' commands sent on " + socket);
+            }
         });
         spec.commandLine().getOut().flush();
-        daemon.awaitShutdown();
+        try {
+            daemon.awaitShutdown();
+        } finally {
+            commands.ifPresent(ServeCommandSocket::stopAccepting);
+        }
         return ExitCode.OK.code();
     }
 }

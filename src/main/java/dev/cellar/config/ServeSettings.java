@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param misfireThreshold        a firing later than this is a misfire, handled by its job's misfire policy
  * @param shutdownTimeout         on SIGTERM, how long running jobs get to reach a checkpoint and stop
  * @param clusterCheckinInterval  with a PostgreSQL catalog: how often a node tells the others it is alive
+ * @param acceptCommands          whether {@code serve} runs the {@code cellar backup} commands of its own OS user, sent on
+ *                                {@code <cellar.home>/serve.sock}, in its JVM (design 2.2)
  */
 public record ServeSettings(
         String listenHost,
@@ -24,13 +26,14 @@ public record ServeSettings(
         int threads,
         Duration misfireThreshold,
         Duration shutdownTimeout,
-        Duration clusterCheckinInterval) {
+        Duration clusterCheckinInterval,
+        boolean acceptCommands) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:7480";
 
     public static ServeSettings defaults() {
         return new ServeSettings("127.0.0.1", 7480, Optional.empty(), Optional.empty(), 4,
-                Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10));
+                Duration.ofSeconds(60), Duration.ofMinutes(5), Duration.ofSeconds(10), false);
     }
 
     /** True when the listen address is a loopback address (no one else can reach it). */

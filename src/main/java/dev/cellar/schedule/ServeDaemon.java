@@ -51,6 +51,7 @@ public final class ServeDaemon implements AutoCloseable {
     private volatile boolean stopping;
 
     private final SingleServeLock single;
+    private final List<Runnable> beforeClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ServeDaemon(Cellar cellar, JobRuntime runtime, Scheduler scheduler, SchedulePlan plan, SingleServeLock single) {
         this.single = single;
@@ -205,6 +206,15 @@ public final class ServeDaemon implements AutoCloseable {
      * its next checkpoint; waits up to {@code cellar.serve.shutdown-timeout} for them, then closes.
      * An execution still running at the timeout is left to the next start-up's orphan recovery.
      */
+    /**
+     * {@code task} runs when the daemon stops, after its running executions were asked to stop and the scheduler's
+     * jobs ended, before the job runtime closes: for work that runs jobs outside the scheduler (the command socket's
+     * commands) to wait for them.
+     */
+    public void beforeClose(Runnable task) {
+        beforeClose.add(task);
+    }
+
     public synchronized void shutdown() {
         if (stopping) {
             return;
@@ -233,6 +243,8 @@ public final class ServeDaemon implements AutoCloseable {
                 log.warn("Jobs still running after {}; exiting anyway (the next start-up marks them FAILED and restartable)",
                         settings.serve().shutdownTimeout());
                 abandoned = true;
+            } else {
+                beforeClose.forEach(Runnable::run);
             }
         } catch (SchedulerException e) {
             log.warn("Scheduler standby: {}", e.getMessage());
