@@ -215,7 +215,8 @@ final class ServeCommandSocket {
         String[] args = r.args.toArray(String[]::new);
         LocalDateTime started = LocalDateTime.now().minusSeconds(1);
         Thread runner = Thread.currentThread();
-        Thread watcher = new Thread(() -> watchForCancel(in, args, started, runner), runner.getName() + "-cancel");
+        java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watcher = new Thread(() -> watchForCancel(in, args, started, finished), runner.getName() + "-cancel");
         watcher.setDaemon(true);
         PrintWriter stdout = new PrintWriter(new FrameWriter(out, CommandFrames.OUT), true);
         PrintWriter stderr = new PrintWriter(new FrameWriter(out, CommandFrames.ERR), true);
@@ -234,11 +235,16 @@ final class ServeCommandSocket {
             stderr.println("cellar: internal error in cellar serve: " + e + " (see its log; please report it)");
             code = ExitCode.INTERNAL.code();
         } finally {
+            finished.set(true);
             forwarding.detach(runner);
             stdout.flush();
             stderr.flush();
         }
-        CommandFrames.write(out, CommandFrames.EXIT, Integer.toString(code));
+        try {
+            CommandFrames.write(out, CommandFrames.EXIT, Integer.toString(code));
+        } catch (IOException gone) {
+            log.info("The client of 'cellar {}' went before its exit code {}", String.join(" ", args), code);
+        }
     }
 
     private static String operator(Request r) {
@@ -247,7 +253,7 @@ final class ServeCommandSocket {
     }
 
     /** Waits for the client's cancel or its end; then stops the base-backup this request launched (if it still runs). */
-    private void watchForCancel(DataInputStream in, String[] args, LocalDateTime started, Thread runner) {
+    private void watchForCancel(DataInputStream in, String[] args, LocalDateTime started, java.util.concurrent.atomic.AtomicBoolean finished) {
         try {
             CommandFrames.Frame f;
             do {
@@ -256,14 +262,14 @@ final class ServeCommandSocket {
         } catch (IOException e) {
             // the client is gone: the same as a cancel
         }
-        if (!runner.isAlive()) {
+        if (finished.get()) {
             return;
         }
         String server = serverOf(args);
         // The per-server backup lock lets one base-backup of a server run at a time: the one started since this
         // request began, on this node, is this request's.
         long self = ProcessHandle.current().pid();
-        for (int attempt = 0; attempt < 50 && runner.isAlive(); attempt++) {
+        for (int attempt = 0; attempt < 50 && !finished.get(); attempt++) {
             List<ExecutionSummary> running = cellar.listJobs(new JobHistory.Filter(server, "base-backup", "STARTED", started, 5));
             for (ExecutionSummary e : running) {
                 Object owner = cellar.showJob(e.id()).context().get("cellar.owner.pid");
