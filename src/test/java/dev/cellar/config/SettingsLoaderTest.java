@@ -215,6 +215,15 @@ class SettingsLoaderTest {
     }
 
     @Test
+    void serveAcceptsCommandsOnlyWhenToldAndAMistakeNamesTheKey() {
+        assertThat(new SettingsLoader(Map.of(), HOME).parseYaml("cellar:\n  serve:\n    accept-commands: true\n").serve().acceptCommands()).isTrue();
+        assertThat(new SettingsLoader(Map.of(), HOME).parseYaml("cellar:\n  serve:\n    listen: 127.0.0.1:7481\n").serve().acceptCommands()).isFalse();
+        assertThatThrownBy(() -> new SettingsLoader(Map.of(), HOME).parseYaml("cellar:\n  serve:\n    accept-commands: sometimes\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("cellar.serve.accept-commands").hasMessageContaining("'sometimes' is not true or false");
+    }
+
+    @Test
     void aMissingConfigFileIsAnError() {
         assertThatThrownBy(() -> new SettingsLoader(Map.of(), HOME).load(Path.of("/nonexistent/cellar.yaml")))
                 .isInstanceOf(ConfigException.class)
