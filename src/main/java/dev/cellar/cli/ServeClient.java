@@ -33,6 +33,9 @@ final class ServeClient {
     /** The verbs serve runs. */
     static final java.util.Set<String> DELEGATED_VERBS = java.util.Set.of("backup");
 
+    /** After Ctrl-C, how long the command waits for serve to stop the job and send its outcome. */
+    static final int CANCEL_WAIT_SECONDS = 5;
+
     /** The file name of the socket under {@code cellar.home}. */
     static final String SOCKET = "serve.sock";
 
@@ -136,7 +139,10 @@ final class ServeClient {
             try {
                 CommandFrames.write(toServe, CommandFrames.CANCEL, "");
                 // serve stops the job at its next checkpoint and sends the outcome: print it before the JVM ends
-                ended.await(60, TimeUnit.SECONDS);
+                if (!ended.await(CANCEL_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                    err.println("cellar: asked cellar serve (pid " + servePid + ") to stop the job; it stops at its next checkpoint"
+                            + " (see 'cellar jobs list')");
+                }
             } catch (IOException | InterruptedException e) {
                 // serve is gone already
             }

@@ -240,10 +240,11 @@ final class ServeCommandSocket {
             stdout.flush();
             stderr.flush();
         }
+        log.info("'cellar {}' of pid {} ended: exit code {}", String.join(" ", args), r.pid, code);
         try {
             CommandFrames.write(out, CommandFrames.EXIT, Integer.toString(code));
         } catch (IOException gone) {
-            log.info("The client of 'cellar {}' went before its exit code {}", String.join(" ", args), code);
+            log.info("The client of 'cellar {}' went before its exit code", String.join(" ", args));
         }
     }
 
