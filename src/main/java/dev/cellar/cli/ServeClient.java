@@ -103,8 +103,9 @@ final class ServeClient {
             DataOutputStream toServe = new DataOutputStream(new BufferedOutputStream(CommandFrames.output(channel)));
             DataInputStream fromServe = new DataInputStream(new BufferedInputStream(CommandFrames.input(channel)));
             CommandFrames.field(toServe, "build", CommandFrames.build());
-            if (route.config() != null) {
-                CommandFrames.field(toServe, "config", route.config().toAbsolutePath().normalize().toString());
+            // The file this process read (--config, $CELLAR_CONFIG or a default location), so serve reads the same one.
+            if (settings.source().isPresent()) {
+                CommandFrames.field(toServe, "config", settings.source().get().toAbsolutePath().normalize().toString());
             }
             CommandFrames.field(toServe, "user-home", environment.userHome().toString());
             CommandFrames.field(toServe, "user", System.getProperty("user.name"));

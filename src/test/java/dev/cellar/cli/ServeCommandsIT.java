@@ -105,6 +105,11 @@ class ServeCommandsIT {
             assertThat(result.get("backup").get("type").asText()).isEqualTo("incremental");
             assertThat(ownerOf(config, result.get("execution").get("execution").get("id").asLong())).isEqualTo(Long.toString(serve.pid()));
 
+            // The configuration named by $CELLAR_CONFIG instead of --config: the same file, so serve runs it.
+            OsProcess.Result byVariable = cellar(Map.of("CELLAR_CONFIG", config.toString()), "backup", "main");
+            assertThat(byVariable.exitCode()).as(byVariable.output()).isZero();
+            assertThat(ownerOf(config, executionOf(byVariable.output()))).isEqualTo(Long.toString(serve.pid()));
+
             // --local runs it here.
             OsProcess.Result local = cellar(Map.of(), "--config", config.toString(), "backup", "main", "--local");
             assertThat(local.exitCode()).as(local.output()).isZero();
