@@ -22,10 +22,17 @@ public record Actor(String user, String runAs, String host, long pid) {
 
     /** The operator running this process, given its environment ({@code SUDO_USER}). */
     public static Actor operator(Map<String, String> environment) {
-        String runAs = System.getProperty("user.name");
+        return operator(environment, System.getProperty("user.name"), ProcessHandle.current().pid());
+    }
+
+    /**
+     * The operator of process {@code pid} on this host, running as {@code runAs} with {@code environment}: a command
+     * that {@code cellar serve} runs for another process (design 2.2).
+     */
+    public static Actor operator(Map<String, String> environment, String runAs, long pid) {
         String sudo = environment.get("SUDO_USER");
         String user = sudo != null && !sudo.isBlank() && !sudo.equals(runAs) ? sudo : runAs;
-        return new Actor(user, runAs, ProcessOwner.localHost(), ProcessHandle.current().pid());
+        return new Actor(user, runAs, ProcessOwner.localHost(), pid);
     }
 
     /** The scheduler daemon of this process ({@code cellar serve}). */

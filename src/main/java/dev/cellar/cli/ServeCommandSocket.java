@@ -13,7 +13,6 @@ import dev.cellar.config.CellarSettings;
 import dev.cellar.config.SettingsLoader;
 import dev.cellar.jobs.ExecutionSummary;
 import dev.cellar.jobs.JobHistory;
-import dev.cellar.repository.ProcessOwner;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -227,7 +226,7 @@ final class ServeCommandSocket {
         int code;
         try {
             watcher.start();
-            Actor actor = new Actor(operator(r), r.user, ProcessOwner.localHost(), r.pid);
+            Actor actor = Actor.operator(r.environment, r.user, r.pid);
             log.info("Running 'cellar {}' for {} (pid {})", String.join(" ", args), actor.user(), r.pid);
             code = cellar.actingAs(actor, () -> new CellarCommandLine(environment, cellar).run(args, stdout, stderr));
         } catch (RuntimeException e) {
@@ -246,11 +245,6 @@ final class ServeCommandSocket {
         } catch (IOException gone) {
             log.info("The client of 'cellar {}' went before its exit code", String.join(" ", args));
         }
-    }
-
-    private static String operator(Request r) {
-        String sudo = r.environment.get("SUDO_USER");
-        return sudo != null && !sudo.isBlank() && !sudo.equals(r.user) ? sudo : r.user;
     }
 
     /** Waits for the client's cancel or its end; then stops the base-backup this request launched (if it still runs). */
