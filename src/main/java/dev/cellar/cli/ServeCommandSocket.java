@@ -132,7 +132,7 @@ final class ServeCommandSocket {
             }
             String refusal = refusal(client, request);
             if (refusal != null) {
-                log.info("Not running 'cellar {}' of pid {}: {}; it runs in its own process", String.join(" ", request.args), request.pid, refusal);
+                log.info("Not running 'cellar {}' of pid {}: {}; it runs in its own process", request.command(), request.pid, refusal);
                 CommandFrames.write(out, CommandFrames.REFUSED, refusal);
                 return;
             }
@@ -151,7 +151,8 @@ final class ServeCommandSocket {
         if (!peer.equals(System.getProperty("user.name"))) {
             return "another OS user (" + peer + ")";
         }
-        if (!CommandFrames.build().equals(r.build)) {
+        String build = CommandFrames.build();
+        if (build.equals("unknown") || !build.equals(r.build)) {
             return "another build of Cellar";
         }
         ServeClient.Route route = ServeClient.Route.of(r.args.toArray(String[]::new));
@@ -212,10 +213,11 @@ final class ServeCommandSocket {
     /** Runs the command on this thread, as the client's operator; a cancel (or the client going) stops its job. */
     private void run(Request r, DataInputStream in, DataOutputStream out) throws IOException {
         String[] args = r.args.toArray(String[]::new);
+        Actor actor = Actor.operator(r.environment, r.user, r.pid);
         LocalDateTime started = LocalDateTime.now().minusSeconds(1);
         Thread runner = Thread.currentThread();
         java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread watcher = new Thread(() -> watchForCancel(in, args, started, finished), runner.getName() + "-cancel");
+        Thread watcher = new Thread(() -> watchForCancel(in, r, actor, started, finished), runner.getName() + "-cancel");
         watcher.setDaemon(true);
         PrintWriter stdout = new PrintWriter(new FrameWriter(out, CommandFrames.OUT), true);
         PrintWriter stderr = new PrintWriter(new FrameWriter(out, CommandFrames.ERR), true);
@@ -226,8 +228,7 @@ final class ServeCommandSocket {
         int code;
         try {
             watcher.start();
-            Actor actor = Actor.operator(r.environment, r.user, r.pid);
-            log.info("Running 'cellar {}' for {} (pid {})", String.join(" ", args), actor.user(), r.pid);
+            log.info("Running 'cellar {}' for {} (pid {})", r.command(), actor.user(), r.pid);
             code = cellar.actingAs(actor, () -> new CellarCommandLine(environment, cellar).run(args, stdout, stderr));
         } catch (RuntimeException e) {
             log.error("internal error", e);
@@ -239,16 +240,20 @@ final class ServeCommandSocket {
             stdout.flush();
             stderr.flush();
         }
-        log.info("'cellar {}' of pid {} ended: exit code {}", String.join(" ", args), r.pid, code);
+        log.info("'cellar {}' of pid {} ended: exit code {}", r.command(), r.pid, code);
         try {
             CommandFrames.write(out, CommandFrames.EXIT, Integer.toString(code));
         } catch (IOException gone) {
-            log.info("The client of 'cellar {}' went before its exit code", String.join(" ", args));
+            log.info("The client of 'cellar {}' went before its exit code", r.command());
         }
     }
 
-    /** Waits for the client's cancel or its end; then stops the base-backup this request launched (if it still runs). */
-    private void watchForCancel(DataInputStream in, String[] args, LocalDateTime started, java.util.concurrent.atomic.AtomicBoolean finished) {
+    /**
+     * Waits for the client's cancel or its end; then stops the base-backup this request launched (if it still runs),
+     * audited as the client's operator.
+     */
+    private void watchForCancel(DataInputStream in, Request r, Actor actor, LocalDateTime started,
+            java.util.concurrent.atomic.AtomicBoolean finished) {
         try {
             CommandFrames.Frame f;
             do {
@@ -260,7 +265,7 @@ final class ServeCommandSocket {
         if (finished.get()) {
             return;
         }
-        String server = serverOf(args);
+        String server = serverOf(r.args.toArray(String[]::new));
         // The per-server backup lock lets one base-backup of a server run at a time: the one started since this
         // request began, on this node, is this request's.
         long self = ProcessHandle.current().pid();
@@ -269,8 +274,8 @@ final class ServeCommandSocket {
             for (ExecutionSummary e : running) {
                 Object owner = cellar.showJob(e.id()).context().get("cellar.owner.pid");
                 if (owner == null || String.valueOf(owner).equals(Long.toString(self))) {
-                    log.info("The client of 'cellar {}' is gone: stopping execution {}", String.join(" ", args), e.id());
-                    cellar.stopJob(e.id());
+                    log.info("The client of 'cellar {}' is gone: stopping execution {}", r.command(), e.id());
+                    cellar.actingAs(actor, () -> cellar.stopJob(e.id()));
                     return;
                 }
             }
@@ -335,6 +340,10 @@ final class ServeCommandSocket {
         long pid;
         final Map<String, String> environment = new java.util.TreeMap<>();
         final List<String> args = new ArrayList<>();
+
+        String command() {
+            return String.join(" ", args);
+        }
 
         /** The request, or null when the client went before sending it whole. */
         static Request read(DataInputStream in) throws IOException {
