@@ -6,7 +6,7 @@ package dev.cellar.api;
  */
 public enum ExitCode {
     OK(0, "success"),
-    FAILED(1, "the work failed: a critical check failed, a job ended FAILED, the catalog a job-running verb needs cannot be opened (`cannot open the catalog URL: why`), or the `cellar serve` running a command went away before it ended"),
+    FAILED(1, "the work failed: a critical check failed, a job ended FAILED or STOPPED (`cellar jobs stop`), the catalog a job-running verb needs cannot be opened (`cannot open the catalog URL: why`), or the `cellar serve` running a command went away before it ended"),
     USAGE(2, "bad command line or configuration; nothing was done"),
     WARNING(3, "completed, with warnings worth an operator's attention"),
     NOT_FOUND(4, "the named backup, WAL segment or job execution does not exist"),

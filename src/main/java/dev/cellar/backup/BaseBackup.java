@@ -290,6 +290,13 @@ public final class BaseBackup {
             }
         } finally {
             pool.shutdownNow();
+            try {
+                // A failure or a stop request ends the copy: no worker may still write to the repository once this
+                // returns (the job then releases its lock).
+                pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             compressors.close();
         }
         progress.update(filesDone.get(), files.size(), bytesDone.sum(), bytesTotal);

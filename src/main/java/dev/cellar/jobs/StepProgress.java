@@ -1,6 +1,7 @@
 package dev.cellar.jobs;
 
 import org.slf4j.Logger;
+import org.springframework.batch.core.job.JobInterruptedException;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.StepExecution;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
@@ -10,6 +11,11 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * under {@code <step>.files-done}, {@code .files-total}, {@code .bytes-done}, {@code .bytes-total},
  * {@code .mb-per-second}, {@code .eta-seconds} (so {@code cellar jobs show} sees it while it runs)
  * and logged, one line each time.
+ *
+ * <p>Each update also saves the step execution, which reads its job execution's status back from the job repository:
+ * when the execution was asked to stop ({@code cellar jobs stop} from any process, SIGTERM of {@code cellar serve}, a
+ * delegated command's Ctrl-C), {@link #update} throws {@link StopRequested}, the domain work stops its workers, and
+ * the step ends STOPPED (restartable) within about a second instead of at its end.
  */
 public final class StepProgress {
 
@@ -40,7 +46,22 @@ public final class StepProgress {
         ctx.putString(prefix + ".mb-per-second", String.format("%.1f", mbps));
         ctx.putLong(prefix + ".eta-seconds", eta);
         repo.updateExecutionContext(step);
+        repo.update(step); // also marks the step terminate-only when its job execution is STOPPING
         log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
                 String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
+        if (step.isTerminateOnly()) {
+            log.info("{}: the execution was asked to stop; stopping after {}/{} files", what, filesDone, filesTotal);
+            throw new StopRequested(what);
+        }
+    }
+
+    /**
+     * The step's execution was asked to stop. Its cause is a {@link JobInterruptedException}, which Spring Batch turns
+     * into a STOPPED step and job (not FAILED).
+     */
+    public static final class StopRequested extends RuntimeException {
+        StopRequested(String what) {
+            super(what + ": stopped on request", new JobInterruptedException(what + ": stopped on request"));
+        }
     }
 }

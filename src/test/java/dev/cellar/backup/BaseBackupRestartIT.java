@@ -118,6 +118,51 @@ class BaseBackupRestartIT {
     }
 
     @Test
+    void aStopRequestEndsTheCopyWithinSecondsStoppedAndTheNextBackupRestartsIt() throws Exception {
+        // No autovacuum: the backup is compared with the cluster's files at the end.
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
+            // A new cluster stores about 3 MB, which writes limited to 150 KB/s take some 20 s to store.
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            Path repo = dir.resolve("repo");
+            Path log = dir.resolve("slow.log");
+            Process slow = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "backup", "main",
+                    "--bwlimit", "150K").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                // The copy is under way once it reports its first progress.
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> Files.readString(log).contains(": copy-files ") || !slow.isAlive());
+                assertThat(slow.isAlive()).as(Files.readString(log)).isTrue();
+                long execution = dev.cellar.testing.CatalogRows.h2(dir.resolve("home")).executions("base-backup").get(0).id();
+                long asked = System.nanoTime();
+                OsProcess.Result stop = cellar(config, "jobs", "stop", Long.toString(execution));
+                assertThat(stop.exitCode()).as(stop.output()).isZero();
+                // The job stops at the copy's next progress report (about a second), not at the copy's end.
+                assertThat(slow.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+                long seconds = (System.nanoTime() - asked) / 1_000_000_000L;
+                String output = Files.readString(log);
+                assertThat(output).contains("status:   STOPPED").contains("copy-files: the execution was asked to stop");
+                assertThat(slow.exitValue()).as(output).isEqualTo(1);
+                assertThat(seconds).as(output).isLessThan(10);
+            } finally {
+                slow.destroyForcibly().waitFor();
+            }
+            dev.cellar.testing.CatalogRows.Execution stopped = dev.cellar.testing.CatalogRows.h2(dir.resolve("home")).executions("base-backup").get(0);
+            assertThat(stopped.status()).isEqualTo("STOPPED");
+            // Stopped cleanly: the lock is released and nothing of the backup is visible.
+            assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
+            assertThat(cellar(config, "list-backups", "main").output()).contains("Server main has no backups.");
+
+            OsProcess.Result again = cellar(config, "backup", "main");
+            assertThat(again.exitCode()).as(again.output()).isZero();
+            assertThat(again.output()).contains("Restarted the failed backup").contains("status:   COMPLETED");
+            LocalStorage storage = new LocalStorage(repo);
+            BackupInfo info = new dev.cellar.repository.BackupCatalog(storage, "main").latest().orElseThrow();
+            assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+        }
+    }
+
+    @Test
     void aFullRepositoryFailsTheBackupCleanlyAndItCompletesOnceThereIsSpace() throws Exception {
         Path repo = java.nio.file.Files.createDirectories(dir.resolve("repo"));
         OsProcess.Result mount = OsProcess.run(List.of("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", repo.toString()), null, 30);
