@@ -934,6 +934,11 @@ public final class Cellar implements AutoCloseable {
         return jobs;
     }
 
+    /** The job runtime if this facade has started it (never starts it). */
+    public synchronized java.util.Optional<JobRuntime> startedJobs() {
+        return java.util.Optional.ofNullable(jobs);
+    }
+
     /** Starts the job runtime; a catalog that cannot be opened is a one-line failure (exit code 1). */
     private JobRuntime startRuntime(JobRuntime.Extension extension) {
         try {

@@ -42,7 +42,7 @@ final class BackupCommands {
         CommandSpec spec;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             CellarCommand root = CellarCommand.root(spec);
             long rate = 0;
             if (bwlimit != null) {
@@ -52,7 +52,8 @@ final class BackupCommands {
                     throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--bwlimit: " + e.getMessage());
                 }
             }
-            Cellar.BackupResult r = root.cellar().backup(server, full, waitForWal, rate);
+            long limit = rate;
+            Cellar.BackupResult r = root.runningJobs(() -> root.cellar().backup(server, full, waitForWal, limit));
             root.output().result(r, out -> {
                 if (r.restarted()) {
                     out.println("Restarted the failed backup " + r.execution().parameters().get("backup-id") + ".");

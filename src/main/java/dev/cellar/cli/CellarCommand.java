@@ -89,6 +89,14 @@ public final class CellarCommand implements Runnable {
         return cellar;
     }
 
+    /**
+     * Runs a job-running verb's work; in the command's own process, Ctrl-C and SIGTERM stop its job at the next
+     * checkpoint instead of killing it ({@link InterruptStopsJob}). In {@code cellar serve} (design 2.2) it just runs.
+     */
+    <T> T runningJobs(java.util.concurrent.Callable<T> work) throws Exception {
+        return shared != null ? work.call() : InterruptStopsJob.during(cellar(), spec.commandLine().getErr(), work);
+    }
+
     CliEnvironment environment() {
         return environment;
     }

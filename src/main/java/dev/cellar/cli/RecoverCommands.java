@@ -65,7 +65,7 @@ final class RecoverCommands {
         }
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             CellarCommand root = CellarCommand.root(spec);
             Cellar.RecoverRequest request;
             try {
@@ -86,7 +86,8 @@ final class RecoverCommands {
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            Cellar.RecoverResult r = root.cellar().recover(request);
+            Cellar.RecoverRequest asked = request;
+            Cellar.RecoverResult r = root.runningJobs(() -> root.cellar().recover(asked));
             root.output().result(r, out -> {
                 if (r.restarted()) {
                     out.println("Restarted the failed restore into " + r.destination() + " from its checkpoints.");

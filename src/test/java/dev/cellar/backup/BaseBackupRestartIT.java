@@ -118,7 +118,7 @@ class BaseBackupRestartIT {
     }
 
     @Test
-    void aStopRequestEndsTheCopyWithinSecondsStoppedAndTheNextBackupRestartsIt() throws Exception {
+    void aStopRequestOrCtrlCEndsTheCopyWithinSecondsStoppedAndTheNextBackupRestartsIt() throws Exception {
         // No autovacuum: the backup is compared with the cluster's files at the end.
         try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
             // A new cluster stores about 3 MB, which writes limited to 150 KB/s take some 20 s to store.
@@ -152,6 +152,27 @@ class BaseBackupRestartIT {
             // Stopped cleanly: the lock is released and nothing of the backup is visible.
             assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
             assertThat(cellar(config, "list-backups", "main").output()).contains("Server main has no backups.");
+
+            // Restarted (still limited to 150 KB/s: a restart keeps its parameters), then Ctrl-C (SIGINT) on the command
+            // itself: it stops its job the same way and prints the STOPPED execution.
+            Path log2 = dir.resolve("interrupted.log");
+            Process interrupted = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "backup", "main")
+                    .redirectErrorStream(true).redirectOutput(log2.toFile()).start();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> Files.readString(log2).contains(": copy-files ") || !interrupted.isAlive());
+                assertThat(interrupted.isAlive()).as(Files.readString(log2)).isTrue();
+                OsProcess.run(List.of("kill", "-INT", Long.toString(interrupted.pid())), dir, 10);
+                assertThat(interrupted.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log2)).isTrue();
+                String output = Files.readString(log2);
+                assertThat(output).contains("cellar: stopping execution ").contains("status:   STOPPED");
+                assertThat(interrupted.exitValue()).as(output).isEqualTo(1);
+            } finally {
+                interrupted.destroyForcibly().waitFor();
+            }
+            List<dev.cellar.testing.CatalogRows.Execution> runs = dev.cellar.testing.CatalogRows.h2(dir.resolve("home")).executions("base-backup");
+            assertThat(runs).hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo("STOPPED"));
+            assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
 
             OsProcess.Result again = cellar(config, "backup", "main");
             assertThat(again.exitCode()).as(again.output()).isZero();
