@@ -944,7 +944,7 @@ public final class Cellar implements AutoCloseable {
         try {
             return JobRuntime.start(settings, extension);
         } catch (dev.cellar.catalog.CatalogUnavailableException e) {
-            throw new CellarException(ExitCode.FAILED, e.getMessage(), e);
+            throw new CellarException(e.heldByAnotherProcess() ? ExitCode.BUSY : ExitCode.FAILED, e.getMessage(), e);
         }
     }
 

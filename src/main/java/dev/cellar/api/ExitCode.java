@@ -10,7 +10,7 @@ public enum ExitCode {
     USAGE(2, "bad command line or configuration; nothing was done"),
     WARNING(3, "completed, with warnings worth an operator's attention"),
     NOT_FOUND(4, "the named backup, WAL segment or job execution does not exist"),
-    BUSY(5, "another process holds the lock, or this job identity is already running"),
+    BUSY(5, "another process holds the lock or the embedded catalog (an H2 file URL without `AUTO_SERVER`), or this job identity is already running"),
     REFUSED(6, "refused because it would be unsafe (the message says why); nothing was done"),
     NOT_IMPLEMENTED(9, "this verb is not implemented yet in this version"),
     INTERNAL(70, "an internal error (a bug): please report it with the log");

@@ -10,6 +10,19 @@ public final class CatalogUnavailableException extends RuntimeException {
         super("cannot open the catalog " + url + ": " + rootMessage(cause), cause);
     }
 
+    /** H2's "Database may be already in use": another process has the embedded catalog open. */
+    private static final int H2_DATABASE_ALREADY_OPEN = 90020;
+
+    /** Another process holds the catalog (an embedded H2 file opened without AUTO_SERVER): worth trying again later. */
+    public boolean heldByAnotherProcess() {
+        for (Throwable c = getCause(); c != null; c = c.getCause()) {
+            if (c instanceof java.sql.SQLException sql && sql.getErrorCode() == H2_DATABASE_ALREADY_OPEN) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The driver's own message (connection refused, password authentication failed, ...), else the root cause's. */
     private static String rootMessage(Throwable t) {
         Throwable root = t;

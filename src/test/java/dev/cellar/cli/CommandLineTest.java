@@ -95,6 +95,22 @@ class CommandLineTest {
     }
 
     @Test
+    void anEmbeddedCatalogAnotherProcessHoldsIsOneLineWithExitCodeBusy() throws Exception {
+        // A plain H2 file URL (no AUTO_SERVER): whoever opens it first holds it. Here a lock held on the file stands in
+        // for that other process, as H2 tells the two apart only by the lock.
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path file = home.resolve("plain.mv.db");
+        String url = "jdbc:h2:file:" + home.resolve("plain");
+        Path config = Files.writeString(dir.resolve("catalog.yaml"), "cellar:\n  home: " + home + "\n  catalog:\n    url: " + url + "\n");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock lock = ch.lock()) {
+            CliRun run = CliRun.run(dir, "--config", config.toString(), "jobs", "list");
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.BUSY.code());
+            assertThat(run.err()).contains("cannot open the catalog " + url + ": Database may be already in use").doesNotContain("internal error");
+        }
+    }
+
+    @Test
     void anUnknownServerIsAConfigurationError() throws Exception {
         Path config = Files.writeString(dir.resolve("cellar.yaml"), "cellar:\n  repository: /srv/repo\n  servers:\n    main:\n      conninfo: jdbc:postgresql://db1/postgres\n");
         CliRun run = CliRun.run(dir, "--config", config.toString(), "check", "mian");
