@@ -69,8 +69,8 @@ sweeps=()
 
 if [ -n "$via_serve" ]; then
     bench_start_serve
-    for _ in $(seq 1 300); do grep -q "Runs 'cellar backup' commands" "$work/serve.log" && break; sleep 0.1; done
-    grep -q "Runs 'cellar backup' commands" "$work/serve.log" || { echo "serve did not start:"; cat "$work/serve.log"; exit 1; }
+    for _ in $(seq 1 300); do grep -q "Runs 'cellar backup' and 'cellar archive-wal' commands" "$work/serve.log" && break; sleep 0.1; done
+    grep -q "Runs 'cellar backup' and 'cellar archive-wal' commands" "$work/serve.log" || { echo "serve did not start:"; cat "$work/serve.log"; exit 1; }
     before=$(repo_bytes); t0=$(now)
     cellar backup main --full >"$work/full0.log" 2>&1 || { cat "$work/full0.log"; exit 1; }
     t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))

@@ -19,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The client side of {@code <cellar.home>/serve.sock} (design 2.2): a {@code cellar backup} hands itself to the
+ * The client side of {@code <cellar.home>/serve.sock} (design 2.2): a {@code cellar backup} or {@code cellar archive-wal} hands itself to the
  * {@code cellar serve} that listens there, which runs it in its JVM (already started, its code already compiled) and
  * streams back what the command prints and its exit code. Nothing of the job framework is started here.
  *
@@ -30,8 +30,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServeClient {
 
+    /** The verbs serve runs, and the job each launches (one per server at a time: its lock). */
+    static final java.util.Map<String, String> DELEGATED_JOBS = java.util.Map.of("backup", "base-backup", "archive-wal", "wal-sweep");
     /** The verbs serve runs. */
-    static final java.util.Set<String> DELEGATED_VERBS = java.util.Set.of("backup");
+    static final java.util.Set<String> DELEGATED_VERBS = DELEGATED_JOBS.keySet();
 
     /** After Ctrl-C, how long the command waits for serve to stop the job and send its outcome. */
     static final int CANCEL_WAIT_SECONDS = 5;

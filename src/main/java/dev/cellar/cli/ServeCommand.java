@@ -65,7 +65,7 @@ final class ServeCommand implements Callable<Integer> {
                 out.println("Job history page: " + url);
             }
             if (!socket.isEmpty()) {
-                out.println("Runs 'cellar backup' commands sent on " + socket);
+                out.println("Runs 'cellar backup' and 'cellar archive-wal' commands sent on " + socket);
             }
         });
         spec.commandLine().getOut().flush();

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code cellar serve}'s side of {@code <cellar.home>/serve.sock} (design 2.2, {@code cellar.serve.accept-commands}):
- * it runs the {@code cellar backup} commands of its own OS user in its JVM, with the same command line code as the
+ * it runs the {@code cellar backup} and {@code cellar archive-wal} commands of its own OS user in its JVM, with the same command line code as the
  * {@code cellar} process would, on this daemon's job runtime, and streams back what the command prints, the log lines of
  * the thread that runs it, and its exit code.
  *
@@ -249,7 +249,7 @@ final class ServeCommandSocket {
     }
 
     /**
-     * Waits for the client's cancel or its end; then stops the base-backup this request launched (if it still runs),
+     * Waits for the client's cancel or its end; then stops the job this request launched (if it still runs),
      * audited as the client's operator.
      */
     private void watchForCancel(DataInputStream in, Request r, Actor actor, LocalDateTime started,
@@ -266,11 +266,12 @@ final class ServeCommandSocket {
             return;
         }
         String server = serverOf(r.args.toArray(String[]::new));
-        // The per-server backup lock lets one base-backup of a server run at a time: the one started since this
+        String job = ServeClient.DELEGATED_JOBS.get(ServeClient.Route.of(r.args.toArray(String[]::new)).verb());
+        // The per-server lock of the job (backup, archive) lets one run of it at a time: the one started since this
         // request began, on this node, is this request's.
         long self = ProcessHandle.current().pid();
         for (int attempt = 0; attempt < 50 && !finished.get(); attempt++) {
-            List<ExecutionSummary> running = cellar.listJobs(new JobHistory.Filter(server, "base-backup", "STARTED", started, 5));
+            List<ExecutionSummary> running = cellar.listJobs(new JobHistory.Filter(server, job, "STARTED", started, 5));
             for (ExecutionSummary e : running) {
                 Object owner = cellar.showJob(e.id()).context().get("cellar.owner.pid");
                 if (owner == null || String.valueOf(owner).equals(Long.toString(self))) {
@@ -288,7 +289,7 @@ final class ServeCommandSocket {
         }
     }
 
-    /** The SERVER argument of {@code backup}, as picocli reads it. */
+    /** The SERVER argument of the verb, as picocli reads it. */
     private String serverOf(String[] args) {
         picocli.CommandLine cl = new picocli.CommandLine(new CellarCommand(environment, cellar));
         picocli.CommandLine.ParseResult parsed = cl.parseArgs(args);

@@ -20,6 +20,8 @@ final class WalCommands {
     static final class ArchiveWal implements Callable<Integer> {
         @Parameters(paramLabel = "SERVER")
         String server;
+        @picocli.CommandLine.Option(names = "--local", description = "Run the sweep in this process even when cellar serve accepts commands.")
+        boolean local;
         @Spec
         CommandSpec spec;
 

@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param misfireThreshold        a firing later than this is a misfire, handled by its job's misfire policy
  * @param shutdownTimeout         on SIGTERM, how long running jobs get to reach a checkpoint and stop
  * @param clusterCheckinInterval  with a PostgreSQL catalog: how often a node tells the others it is alive
- * @param acceptCommands          whether {@code serve} runs the {@code cellar backup} commands of its own OS user, sent on
+ * @param acceptCommands          whether {@code serve} runs the {@code cellar backup} and {@code archive-wal} commands of its own OS user, sent on
  *                                {@code <cellar.home>/serve.sock}, in its JVM (design 2.2)
  */
 public record ServeSettings(

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeCommandsIT {
 
     static final Path DIST = Path.of(System.getProperty("cellar.dist", "target/cellar"));
-    private static final Pattern EXECUTION = Pattern.compile("Execution (\\d+) of base-backup");
+    private static final Pattern EXECUTION = Pattern.compile("Execution (\\d+) of (?:base-backup|wal-sweep)");
 
     @TempDir
     Path dir;
@@ -82,7 +82,7 @@ class ServeCommandsIT {
         Path config = config(pg);
         Path socket = dir.resolve("home/serve.sock");
         try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve.log"))) {
-            serve.await(Duration.ofSeconds(30), () -> serve.log().contains("Runs 'cellar backup' commands sent on " + socket));
+            serve.await(Duration.ofSeconds(30), () -> serve.log().contains("Runs 'cellar backup' and 'cellar archive-wal' commands sent on " + socket));
             assertThat(Files.getPosixFilePermissions(socket)).containsExactlyInAnyOrder(
                     java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
 
@@ -110,6 +110,16 @@ class ServeCommandsIT {
             assertThat(byVariable.exitCode()).as(byVariable.output()).isZero();
             assertThat(ownerOf(config, executionOf(byVariable.output()))).isEqualTo(Long.toString(serve.pid()));
 
+            // A sweep of the spool runs there too (its WAL summarizer compiled, as for serve's own sweeps); --local runs it here.
+            pg.execute("SELECT pg_switch_wal()");
+            OsProcess.Result sweep = cellar(Map.of(), "--config", config.toString(), "archive-wal", "main");
+            assertThat(sweep.exitCode()).as(sweep.output()).isZero();
+            assertThat(sweep.output()).contains("wal-sweep").contains("status:   COMPLETED");
+            assertThat(ownerOf(config, executionOf(sweep.output()))).isEqualTo(Long.toString(serve.pid()));
+            OsProcess.Result localSweep = cellar(Map.of(), "--config", config.toString(), "archive-wal", "main", "--local");
+            assertThat(localSweep.exitCode()).as(localSweep.output()).isZero();
+            assertThat(ownerOf(config, executionOf(localSweep.output()))).isNotEqualTo(Long.toString(serve.pid()));
+
             // --local runs it here.
             OsProcess.Result local = cellar(Map.of(), "--config", config.toString(), "backup", "main", "--local");
             assertThat(local.exitCode()).as(local.output()).isZero();
@@ -135,7 +145,7 @@ class ServeCommandsIT {
         Path config = config(pg);
         CatalogRows catalog = CatalogRows.h2(dir.resolve("home"));
         try (ServeProcess serve = ServeProcess.start(config, dir.resolve("serve.log"))) {
-            serve.await(Duration.ofSeconds(30), () -> serve.log().contains("Runs 'cellar backup' commands sent on"));
+            serve.await(Duration.ofSeconds(30), () -> serve.log().contains("Runs 'cellar backup' and 'cellar archive-wal' commands sent on"));
             Path out = dir.resolve("client.log");
             // A slow backup (repository writes limited to 100 KB/s), interrupted while it copies.
             Process client = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(),
