@@ -52,6 +52,16 @@ class BaseBackupRestartIT {
         }
     }
 
+    /** {@code cellar backup} restarts the server's failed or stopped backup, and it holds the cluster's files. */
+    private void restartCompletesAndReproducesTheCluster(Path config, Path repo, PostgresCluster pg) throws Exception {
+        OsProcess.Result again = cellar(config, "backup", "main");
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        assertThat(again.output()).contains("Restarted the failed backup").contains("status:   COMPLETED");
+        LocalStorage storage = new LocalStorage(repo);
+        BackupInfo info = new dev.cellar.repository.BackupCatalog(storage, "main").latest().orElseThrow();
+        assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+    }
+
     @Test
     void aBackupKilledMidCopyIsRestartedAndReusesEveryFrameItPublished() throws Exception {
         // No autovacuum: nothing but the backup touches the data, so every published block stays reusable.
@@ -174,12 +184,7 @@ class BaseBackupRestartIT {
             assertThat(runs).hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo("STOPPED"));
             assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
 
-            OsProcess.Result again = cellar(config, "backup", "main");
-            assertThat(again.exitCode()).as(again.output()).isZero();
-            assertThat(again.output()).contains("Restarted the failed backup").contains("status:   COMPLETED");
-            LocalStorage storage = new LocalStorage(repo);
-            BackupInfo info = new dev.cellar.repository.BackupCatalog(storage, "main").latest().orElseThrow();
-            assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+            restartCompletesAndReproducesTheCluster(config, repo, pg);
         }
     }
 
@@ -202,12 +207,7 @@ class BaseBackupRestartIT {
 
             OsProcess.Result grow = OsProcess.run(List.of("mount", "-o", "remount,size=256m", repo.toString()), null, 30);
             assertThat(grow.exitCode()).as(grow.output()).isZero();
-            OsProcess.Result again = cellar(config, "backup", "main");
-            assertThat(again.exitCode()).as(again.output()).isZero();
-            assertThat(again.output()).contains("Restarted the failed backup").contains("status:   COMPLETED");
-            LocalStorage storage = new LocalStorage(repo);
-            BackupInfo info = new dev.cellar.repository.BackupCatalog(storage, "main").latest().orElseThrow();
-            assertThat(BackupVerification.differingFiles(storage, info, pg.dataDir())).isSubsetOf("global/pg_control");
+            restartCompletesAndReproducesTheCluster(config, repo, pg);
         } finally {
             OsProcess.run(List.of("umount", repo.toString()), null, 30);
         }
