@@ -159,8 +159,11 @@ class BaseBackupRestartIT {
             }
             dev.cellar.testing.CatalogRows.Execution stopped = dev.cellar.testing.CatalogRows.h2(dir.resolve("home")).executions("base-backup").get(0);
             assertThat(stopped.status()).isEqualTo("STOPPED");
-            // Stopped cleanly: the lock is released and nothing of the backup is visible.
+            // Stopped cleanly: the lock is released, no temporary file is left, and nothing of the backup is visible.
             assertThat(repo.resolve("main/locks/backup.json")).doesNotExist();
+            try (Stream<Path> files = Files.walk(repo)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".tmp-"));
+            }
             assertThat(cellar(config, "list-backups", "main").output()).contains("Server main has no backups.");
 
             // Restarted (still limited to 150 KB/s: a restart keeps its parameters), then Ctrl-C (SIGINT) on the command
