@@ -43,7 +43,7 @@ public class CountingJobConfig {
 
     @Bean
     public Step testCountStep(JobRepository jobRepository, PlatformTransactionManager tm,
-                              NumberReader numberReader, ItemWriter<Integer> numberWriter) {
+                              NumberReader numberReader, NumberWriter numberWriter) {
         ItemProcessor<Integer, Integer> faulty = n -> {
             if (n == FAIL_AT) {
                 throw new IllegalStateException("injected fault at item " + n);
@@ -65,16 +65,28 @@ public class CountingJobConfig {
 
     @Bean
     @StepScope
-    public ItemWriter<Integer> numberWriter(@Value("#{jobParameters['out']}") String out) {
-        return chunk -> {
+    public NumberWriter numberWriter(@Value("#{jobParameters['out']}") String out) {
+        return new NumberWriter(Path.of(out));
+    }
+
+    /** Appends each number to a file, one per line (a class, not a lambda: a step-scoped interface draws Spring Batch's warning). */
+    public static class NumberWriter implements ItemWriter<Integer> {
+        private final Path out;
+
+        NumberWriter(Path out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(org.springframework.batch.infrastructure.item.Chunk<? extends Integer> chunk) {
             StringBuilder sb = new StringBuilder();
             chunk.forEach(n -> sb.append(n).append('\n'));
             try {
-                Files.writeString(Path.of(out), sb, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                Files.writeString(out, sb, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        };
+        }
     }
 
     /** Reads 1, 2, ... ; its count is its checkpoint. */
