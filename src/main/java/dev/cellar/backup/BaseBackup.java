@@ -367,12 +367,14 @@ public final class BaseBackup {
 
     /**
      * Waits until the WAL segment holding {@code stopLsn} is archived: in the repository or, already
-     * durable on Cellar's side, in the spool.
+     * durable on Cellar's side, in the spool. {@code everySecond} runs about once a second while it waits (it may
+     * throw to end the wait: a stop request).
      */
-    public void waitForWal(int timeline, Lsn stopLsn, long walSegmentSize, Duration timeout) throws IOException, InterruptedException {
+    public void waitForWal(int timeline, Lsn stopLsn, long walSegmentSize, Duration timeout, Runnable everySecond)
+            throws IOException, InterruptedException {
         WalSegmentName segment = WalSegmentName.of(timeline, stopLsn, walSegmentSize);
         Instant deadline = Instant.now().plus(timeout);
-        while (true) {
+        for (int poll = 1; ; poll++) {
             String name = segment.toString();
             if (Files.exists(server.walSpool().resolve(name))) {
                 return;
@@ -387,6 +389,9 @@ public final class BaseBackup {
                         + timeout.toSeconds() + "s; check archive_command with 'cellar check " + server.name() + "'");
             }
             Thread.sleep(200);
+            if (poll % 5 == 0) {
+                everySecond.run();
+            }
         }
     }
 

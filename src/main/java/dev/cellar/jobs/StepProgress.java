@@ -46,11 +46,20 @@ public final class StepProgress {
         ctx.putString(prefix + ".mb-per-second", String.format("%.1f", mbps));
         ctx.putLong(prefix + ".eta-seconds", eta);
         repo.updateExecutionContext(step);
-        repo.update(step); // also marks the step terminate-only when its job execution is STOPPING
         log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
                 String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
+        stopIfRequested();
+    }
+
+    /**
+     * Throws {@link StopRequested} when the execution was asked to stop: saving the step execution reads its job
+     * execution's status back, and marks the step terminate-only when it is STOPPING. For steps that wait rather than
+     * copy (base-backup.wait-wal), called about once a second.
+     */
+    public void stopIfRequested() {
+        repo.update(step);
         if (step.isTerminateOnly()) {
-            log.info("{}: the execution was asked to stop; stopping after {}/{} files", what, filesDone, filesTotal);
+            log.info("{}: the execution was asked to stop", what);
             throw new StopRequested(what);
         }
     }

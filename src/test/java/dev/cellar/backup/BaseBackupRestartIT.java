@@ -192,6 +192,40 @@ class BaseBackupRestartIT {
     }
 
     @Test
+    void aBackupWaitingForItsWalStopsOnRequestAndCompletesOnceArchivingWorks() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            // Archiving broken (the spool not writable by the server's OS user): the segment of the backup's end never
+            // reaches the spool, so --wait waits (5 minutes at most).
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> spoolMode = Files.getPosixFilePermissions(pg.spool());
+            Files.setPosixFilePermissions(pg.spool(), java.util.Set.of());
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            Path config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            Path log = dir.resolve("waiting.log");
+            Process waiting = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "backup", "main", "--wait")
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> Files.readString(log).contains("backup session stopped at") || !waiting.isAlive());
+                Thread.sleep(500); // in wait-wal
+                assertThat(waiting.isAlive()).as(Files.readString(log)).isTrue();
+                long execution = dev.cellar.testing.CatalogRows.h2(dir.resolve("home")).executions("base-backup").get(0).id();
+                OsProcess.Result stop = cellar(config, "jobs", "stop", Long.toString(execution));
+                assertThat(stop.exitCode()).as(stop.output()).isZero();
+                assertThat(waiting.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+                assertThat(Files.readString(log)).contains("wait-wal: the execution was asked to stop").contains("status:   STOPPED");
+            } finally {
+                waiting.destroyForcibly().waitFor();
+            }
+            assertThat(dir.resolve("repo/main/locks/backup.json")).doesNotExist();
+
+            // Archiving repaired: the restart only waits for the segment and commits.
+            Files.setPosixFilePermissions(pg.spool(), spoolMode);
+            pg.execute("SELECT pg_switch_wal()");
+            restartCompletesAndReproducesTheCluster(config, dir.resolve("repo"), pg);
+        }
+    }
+
+    @Test
     void aFullRepositoryFailsTheBackupCleanlyAndItCompletesOnceThereIsSpace() throws Exception {
         Path repo = java.nio.file.Files.createDirectories(dir.resolve("repo"));
         OsProcess.Result mount = OsProcess.run(List.of("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", repo.toString()), null, 30);

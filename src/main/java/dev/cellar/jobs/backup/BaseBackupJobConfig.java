@@ -117,7 +117,7 @@ public class BaseBackupJobConfig {
                     return RepeatStatus.FINISHED;
                 }, tm).transactionAttribute(dev.cellar.jobs.TaskletSteps.noTransaction()).allowStartIfComplete(true).build())
                 .next(step(STOP, repo, tm, (c, ctx) -> stop(ctx, attempt(attempts, c))))
-                .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c))))
+                .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c), repo)))
                 .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))
                 .build();
     }
@@ -271,11 +271,14 @@ public class BaseBackupJobConfig {
         log.info("base-backup {}: backup session stopped at {}", a.plan.backupId(), stop.stopLsn());
     }
 
-    private static void waitWal(ChunkContext chunk, ExecutionContext ctx, BackupAttempt a) throws Exception {
+    private static void waitWal(ChunkContext chunk, ExecutionContext ctx, BackupAttempt a, JobRepository repo) throws Exception {
         if (!"true".equals(param(chunk, WAIT))) {
             return;
         }
-        a.backup.waitForWal(ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(STOP_LSN)), a.plan.cluster().walSegmentSize(), WAL_TIMEOUT);
+        StepExecution step = chunk.getStepContext().getStepExecution();
+        dev.cellar.jobs.StepProgress stop = new dev.cellar.jobs.StepProgress(step, repo, log, "base-backup " + a.plan.backupId() + ": wait-wal");
+        a.backup.waitForWal(ctx.getInt(TIMELINE), Lsn.parse(ctx.getString(STOP_LSN)), a.plan.cluster().walSegmentSize(), WAL_TIMEOUT,
+                stop::stopIfRequested);
     }
 
     private static void commit(ExecutionContext ctx, BackupAttempt a) throws Exception {
