@@ -37,7 +37,7 @@ public final class Cellar implements AutoCloseable {
     private final CellarSettings settings;
     private final PostgresConnector connector;
     private final Actor actor;
-    private JobRuntime jobs;
+    private volatile JobRuntime jobs;
     private AuditLog audit;
     private com.zaxxer.hikari.HikariDataSource auditCatalog;
 
@@ -934,12 +934,12 @@ public final class Cellar implements AutoCloseable {
         return jobs;
     }
 
-    /** The job runtime if this facade has started it (never starts it). */
-    public synchronized java.util.Optional<JobRuntime> startedJobs() {
+    /** The job runtime if this facade has started it (never starts it, never waits for one starting). */
+    public java.util.Optional<JobRuntime> startedJobs() {
         return java.util.Optional.ofNullable(jobs);
     }
 
-    /** Starts the job runtime; a catalog that cannot be opened is a one-line failure (exit code 1). */
+    /** Starts the job runtime; a catalog that cannot be opened is a one-line failure (exit code 1, or 5 when another process holds it). */
     private JobRuntime startRuntime(JobRuntime.Extension extension) {
         try {
             return JobRuntime.start(settings, extension);

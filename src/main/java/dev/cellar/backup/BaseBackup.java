@@ -113,9 +113,14 @@ public final class BaseBackup {
         }
     }
 
-    /** Progress of the copy, reported while it runs. */
+    /** Progress of the copy, reported while it runs (and may end it by throwing: a stop request). */
     public interface Progress {
         void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal);
+
+        /** The last report, once every file is copied: the copy is done and must not be given up. */
+        default void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+            update(filesDone, filesTotal, bytesDone, bytesTotal);
+        }
     }
 
     /** How an incremental finds what changed since its parent (docs/design.md 5.6). */
@@ -299,7 +304,7 @@ public final class BaseBackup {
             }
             compressors.close();
         }
-        progress.update(filesDone.get(), files.size(), bytesDone.sum(), bytesTotal);
+        progress.finished(filesDone.get(), files.size(), bytesDone.sum(), bytesTotal);
         for (DataDirectoryScanner.SourceFile f : all) {
             if (f.type() == ManifestEntry.Type.DIRECTORY) {
                 entries.add(ManifestEntry.directory(f.path(), f.mtime(), f.mode()));
@@ -388,10 +393,10 @@ public final class BaseBackup {
                 throw new BackupRefusedException("WAL segment " + name + " (stop LSN " + stopLsn + ") was not archived within "
                         + timeout.toSeconds() + "s; check archive_command with 'cellar check " + server.name() + "'");
             }
-            Thread.sleep(200);
             if (poll % 5 == 0) {
-                everySecond.run();
+                everySecond.run(); // after looking for the segment: one that came is not given up for a stop
             }
+            Thread.sleep(200);
         }
     }
 

@@ -50,6 +50,7 @@ final class InterruptStopsJob {
         try {
             stopping = cellar.startedJobs().map(r -> r.launcher().stopExecutionsOfThisProcess()).orElse(List.of());
         } catch (RuntimeException e) {
+            err.println("cellar: cannot ask the running job to stop: " + e.getMessage());
             stopping = List.of();
         }
         if (stopping.isEmpty()) {

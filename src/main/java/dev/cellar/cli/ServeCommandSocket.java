@@ -217,7 +217,7 @@ final class ServeCommandSocket {
         LocalDateTime started = LocalDateTime.now().minusSeconds(1);
         Thread runner = Thread.currentThread();
         java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
-        Thread watcher = new Thread(() -> watchForCancel(in, r, actor, started, finished), runner.getName() + "-cancel");
+        Thread watcher = new Thread(() -> watchForCancel(in, r, actor, started, finished, runner.getName()), runner.getName() + "-cancel");
         watcher.setDaemon(true);
         PrintWriter stdout = new PrintWriter(new FrameWriter(out, CommandFrames.OUT), true);
         PrintWriter stderr = new PrintWriter(new FrameWriter(out, CommandFrames.ERR), true);
@@ -253,7 +253,7 @@ final class ServeCommandSocket {
      * audited as the client's operator.
      */
     private void watchForCancel(DataInputStream in, Request r, Actor actor, LocalDateTime started,
-            java.util.concurrent.atomic.AtomicBoolean finished) {
+            java.util.concurrent.atomic.AtomicBoolean finished, String runnerThread) {
         try {
             CommandFrames.Frame f;
             do {
@@ -267,14 +267,15 @@ final class ServeCommandSocket {
         }
         String server = serverOf(r.args.toArray(String[]::new));
         String job = ServeClient.DELEGATED_JOBS.get(ServeClient.Route.of(r.args.toArray(String[]::new)).verb());
-        // The per-server lock of the job (backup, archive) lets one run of it at a time: the one started since this
-        // request began, on this node, is this request's.
+        // This request's execution: started since it began, in this process, launched by its thread (serve's own
+        // scheduled runs of the same job are launched by Quartz's threads).
         long self = ProcessHandle.current().pid();
         for (int attempt = 0; attempt < 50 && !finished.get(); attempt++) {
             List<ExecutionSummary> running = cellar.listJobs(new JobHistory.Filter(server, job, "STARTED", started, 5));
             for (ExecutionSummary e : running) {
-                Object owner = cellar.showJob(e.id()).context().get("cellar.owner.pid");
-                if (owner == null || String.valueOf(owner).equals(Long.toString(self))) {
+                java.util.Map<String, Object> context = cellar.showJob(e.id()).context();
+                if (String.valueOf(context.get("cellar.owner.pid")).equals(Long.toString(self))
+                        && runnerThread.equals(context.get("cellar.owner.thread"))) {
                     log.info("The client of 'cellar {}' is gone: stopping execution {}", r.command(), e.id());
                     cellar.actingAs(actor, () -> cellar.stopJob(e.id()));
                     return;

@@ -16,6 +16,8 @@ final class ExecutionOwner {
     static final String HOST = "cellar.owner.host";
     static final String PID = "cellar.owner.pid";
     static final String PROCESS_START = "cellar.owner.process-start";
+    /** The thread that launched it (in {@code cellar serve}: a command's {@code cellar-command-N}, or a Quartz worker). */
+    static final String THREAD = "cellar.owner.thread";
     /** The Quartz scheduler instance ({@code cellar serve} node) that launched the execution, when one did. */
     static final String SCHEDULER = "cellar.owner.scheduler";
 
@@ -26,6 +28,7 @@ final class ExecutionOwner {
         ctx.putString(HOST, owner.host());
         ctx.putLong(PID, owner.pid());
         ctx.putLong(PROCESS_START, owner.processStart());
+        ctx.putString(THREAD, Thread.currentThread().getName());
         String scheduler = System.getProperty(ProcessOwner.NODE_PROPERTY);
         if (scheduler != null) {
             ctx.putString(SCHEDULER, scheduler);

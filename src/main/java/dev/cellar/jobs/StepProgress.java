@@ -17,7 +17,7 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * delegated command's Ctrl-C), {@link #update} throws {@link StopRequested}, the domain work stops its workers, and
  * the step ends STOPPED (restartable) within about a second instead of at its end.
  */
-public final class StepProgress {
+public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress, dev.cellar.restore.DataDirectoryRestore.Progress {
 
     private final StepExecution step;
     private final JobRepository repo;
@@ -33,7 +33,19 @@ public final class StepProgress {
         this.what = what;
     }
 
+    @Override
     public void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+        record(filesDone, filesTotal, bytesDone, bytesTotal);
+        stopIfRequested();
+    }
+
+    /** The last report of a finished copy: recorded, and no stop check (the work is done; a stop lands at the next step). */
+    @Override
+    public void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+        record(filesDone, filesTotal, bytesDone, bytesTotal);
+    }
+
+    private void record(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
         double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
         double mbps = bytesDone / seconds / (1 << 20);
         long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
@@ -48,7 +60,6 @@ public final class StepProgress {
         repo.updateExecutionContext(step);
         log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
                 String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
-        stopIfRequested();
     }
 
     /**

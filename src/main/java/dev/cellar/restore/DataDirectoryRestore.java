@@ -52,9 +52,14 @@ public final class DataDirectoryRestore {
     /** Files larger than this are restored by all workers at once, in ranges of about this size. */
     static final long CHUNK_BYTES = 16L << 20;
 
-    /** Progress of the file copy, reported about once a second. */
+    /** Progress of the file copy, reported about once a second (and may end it by throwing: a stop request). */
     public interface Progress {
         void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal);
+
+        /** The last report, once every file is restored: the copy is done and must not be given up. */
+        default void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+            update(filesDone, filesTotal, bytesDone, bytesTotal);
+        }
     }
 
     /**
@@ -314,7 +319,7 @@ public final class DataDirectoryRestore {
                 f.abandonIfUnfinished();
             }
         }
-        progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+        progress.finished(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
         // Directory modification times last: writing into a directory changes its own.
         for (ManifestEntry e : manifest.entries()) {
             if (e.type() == ManifestEntry.Type.DIRECTORY) {

@@ -158,12 +158,17 @@ public class BaseBackupJobConfig {
         void run(ChunkContext chunk, ExecutionContext jobContext) throws Exception;
     }
 
-    /** A one-shot tasklet step, re-run on every restart: each checks the job context to know what is already done. */
+    /**
+     * A one-shot tasklet step, re-run on every restart: each checks the job context to know what is already done. Outside
+     * a transaction, as {@link dev.cellar.jobs.TaskletSteps#noTransaction()} says why: wait-wal saves its step execution
+     * while it waits (a stop request), which inside a transaction that then rolls back would leave the step's version
+     * ahead of the catalog's, and every exception fails the step.
+     */
     private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, StepWork work) {
         return new StepBuilder(name, repo).tasklet((StepContribution contribution, ChunkContext chunk) -> {
             work.run(chunk, chunk.getStepContext().getStepExecution().getJobExecution().getExecutionContext());
             return RepeatStatus.FINISHED;
-        }, tm).allowStartIfComplete(true).build();
+        }, tm).transactionAttribute(dev.cellar.jobs.TaskletSteps.noTransaction()).allowStartIfComplete(true).build();
     }
 
     private static String param(ChunkContext chunk, String name) {
@@ -216,7 +221,7 @@ public class BaseBackupJobConfig {
         String attempt = "e" + step.getJobExecutionId();
         ExecutionContext stepCtx = step.getExecutionContext();
         BaseBackup.CopyResult copy = a.backup.copy(a.plan, Lsn.parse(ctx.getString(START_LSN)), ctx.getInt(START_TIMELINE), attempt,
-                new dev.cellar.jobs.StepProgress(step, repo, log, "base-backup " + a.plan.backupId() + ": copy-files")::update);
+                new dev.cellar.jobs.StepProgress(step, repo, log, "base-backup " + a.plan.backupId() + ": copy-files"));
         a.copy = copy;
         stepCtx.putLong(BYTES_STORED, copy.bytesStored());
         stepCtx.putLong(BYTES_REUSED_FROM_FAILED, copy.bytesReusedFromFailedAttempt());

@@ -222,7 +222,7 @@ public class RestoreJobConfig {
             ExecutionContext stepCtx = step.getExecutionContext();
             DataDirectoryRestore.Result r = new DataDirectoryRestore(storage, server.name(), server.parallel()).restore(backup, manifest, dest,
                     tablespaces, "true".equals(param(chunk, DELTA)), resume,
-                    new dev.cellar.jobs.StepProgress(step, repo, log, "restore " + plan.backupId() + ": restore-files")::update);
+                    new dev.cellar.jobs.StepProgress(step, repo, log, "restore " + plan.backupId() + ": restore-files"));
             stepCtx.putLong(BYTES_WRITTEN, r.bytesWritten());
             stepCtx.putLong(FILES_ALREADY_DONE, r.filesAlreadyDone());
             stepCtx.putLong(FILES_UNCHANGED, r.filesUnchanged());
