@@ -32,8 +32,6 @@ final class ServeClient {
 
     /** The verbs serve runs, and the job each launches (one per server at a time: its lock). */
     static final java.util.Map<String, String> DELEGATED_JOBS = java.util.Map.of("backup", "base-backup", "archive-wal", "wal-sweep");
-    /** The verbs serve runs. */
-    static final java.util.Set<String> DELEGATED_VERBS = DELEGATED_JOBS.keySet();
 
     /** After Ctrl-C, how long the command waits for serve to stop the job and send its outcome. */
     static final int CANCEL_WAIT_SECONDS = 5;
@@ -70,7 +68,7 @@ final class ServeClient {
                     }
                 }
             }
-            return new Route(verb, config, may && verb != null && DELEGATED_VERBS.contains(verb));
+            return new Route(verb, config, may && verb != null && DELEGATED_JOBS.containsKey(verb));
         }
     }
 

@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>A command runs here only when it would do exactly what it would do in its own process: the same build of Cellar,
  * the same configuration file read with the same environment (the settings compared whole), the same relevant
  * environment ({@link CommandFrames#relevantEnvironment}) and home directory, and a verb in
- * {@link ServeClient#DELEGATED_VERBS}. Otherwise it is refused with the reason, and the client runs it itself. The
+ * {@link ServeClient#DELEGATED_JOBS}. Otherwise it is refused with the reason, and the client runs it itself. The
  * socket is the owner's only (mode 0600), and the peer's credentials are checked too. Its actions are audited as the
  * client's operator and pid. When the client goes (Ctrl-C, killed), its job is asked to stop, like {@code cellar jobs stop}.
  */

@@ -23,12 +23,9 @@ import org.springframework.batch.core.job.builder.JobBuilder;
 import org.springframework.batch.core.listener.JobExecutionListener;
 import org.springframework.batch.core.repository.JobRepository;
 import org.springframework.batch.core.step.Step;
-import org.springframework.batch.core.step.StepContribution;
 import org.springframework.batch.core.step.StepExecution;
-import org.springframework.batch.core.step.builder.StepBuilder;
 import org.springframework.batch.core.scope.context.ChunkContext;
 import org.springframework.batch.infrastructure.item.ExecutionContext;
-import org.springframework.batch.infrastructure.repeat.RepeatStatus;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -112,10 +109,7 @@ public class BaseBackupJobConfig {
                 .listener(release)
                 .start(step(PREFLIGHT, repo, tm, (c, ctx) -> preflight(c, ctx, attempt(attempts, c), settings)))
                 .next(step(START, repo, tm, (c, ctx) -> start(ctx, attempt(attempts, c))))
-                .next(new StepBuilder(COPY_FILES, repo).tasklet((contribution, chunk) -> {
-                    copyFiles(chunk, attempt(attempts, chunk), repo);
-                    return RepeatStatus.FINISHED;
-                }, tm).transactionAttribute(dev.cellar.jobs.TaskletSteps.noTransaction()).allowStartIfComplete(true).build())
+                .next(dev.cellar.jobs.TaskletSteps.oneShot(COPY_FILES, repo, tm, (c, s) -> copyFiles(c, attempt(attempts, c), repo)))
                 .next(step(STOP, repo, tm, (c, ctx) -> stop(ctx, attempt(attempts, c))))
                 .next(step(WAIT_WAL, repo, tm, (c, ctx) -> waitWal(c, ctx, attempt(attempts, c), repo)))
                 .next(step(COMMIT, repo, tm, (c, ctx) -> commit(ctx, attempt(attempts, c))))
@@ -159,16 +153,13 @@ public class BaseBackupJobConfig {
     }
 
     /**
-     * A one-shot tasklet step, re-run on every restart: each checks the job context to know what is already done. Outside
-     * a transaction, as {@link dev.cellar.jobs.TaskletSteps#noTransaction()} says why: wait-wal saves its step execution
-     * while it waits (a stop request), which inside a transaction that then rolls back would leave the step's version
-     * ahead of the catalog's, and every exception fails the step.
+     * A one-shot tasklet step ({@link dev.cellar.jobs.TaskletSteps#oneShot}: outside a transaction, re-run on every
+     * restart) given the job context: each checks it to know what is already done. Outside a transaction matters here
+     * too: wait-wal saves its step execution while it waits (a stop request), which inside a transaction that then
+     * rolled back would leave the step's version ahead of the catalog's.
      */
     private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, StepWork work) {
-        return new StepBuilder(name, repo).tasklet((StepContribution contribution, ChunkContext chunk) -> {
-            work.run(chunk, chunk.getStepContext().getStepExecution().getJobExecution().getExecutionContext());
-            return RepeatStatus.FINISHED;
-        }, tm).transactionAttribute(dev.cellar.jobs.TaskletSteps.noTransaction()).allowStartIfComplete(true).build();
+        return dev.cellar.jobs.TaskletSteps.oneShot(name, repo, tm, (chunk, step) -> work.run(chunk, step.getJobExecution().getExecutionContext()));
     }
 
     private static String param(ChunkContext chunk, String name) {
