@@ -12,7 +12,7 @@ import org.springframework.batch.infrastructure.item.ExecutionContext;
  * {@code .mb-per-second}, {@code .eta-seconds} (so {@code cellar jobs show} sees it while it runs)
  * and logged, one line each time.
  *
- * <p>Each update also saves the step execution, which reads its job execution's status back from the job repository:
+ * <p>Each update also reads its job execution's status back from the job repository:
  * when the execution was asked to stop ({@code cellar jobs stop} from any process, SIGTERM of {@code cellar serve}, a
  * delegated command's Ctrl-C), {@link #update} throws {@link StopRequested}, the domain work stops its workers, and
  * the step ends STOPPED (restartable) within about a second instead of at its end.
@@ -63,13 +63,15 @@ public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress
     }
 
     /**
-     * Throws {@link StopRequested} when the execution was asked to stop: saving the step execution reads its job
-     * execution's status back, and marks the step terminate-only when it is STOPPING. For steps that wait rather than
-     * copy (base-backup.wait-wal), called about once a second.
+     * Throws {@link StopRequested} when the execution was asked to stop: its job execution, read back from the job
+     * repository, is STOPPING. For steps that wait rather than copy (base-backup.wait-wal), called about once a second.
+     * Read only: saving the step execution here would race with {@code cellar jobs stop}, which saves it too (a version
+     * conflict that failed the step); Spring Batch reconciles the step's version when the step ends STOPPED.
      */
     public void stopIfRequested() {
-        repo.update(step);
-        if (step.isTerminateOnly()) {
+        org.springframework.batch.core.job.JobExecution job = repo.getJobExecution(step.getJobExecutionId());
+        if (job != null && (job.getStatus() == org.springframework.batch.core.BatchStatus.STOPPING
+                || job.getStatus() == org.springframework.batch.core.BatchStatus.STOPPED)) {
             log.info("{}: the execution was asked to stop", what);
             throw new StopRequested(what);
         }

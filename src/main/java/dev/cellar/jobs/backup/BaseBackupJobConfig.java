@@ -153,10 +153,8 @@ public class BaseBackupJobConfig {
     }
 
     /**
-     * A one-shot tasklet step ({@link dev.cellar.jobs.TaskletSteps#oneShot}: outside a transaction, re-run on every
-     * restart) given the job context: each checks it to know what is already done. Outside a transaction matters here
-     * too: wait-wal saves its step execution while it waits (a stop request), which inside a transaction that then
-     * rolled back would leave the step's version ahead of the catalog's.
+     * A one-shot tasklet step ({@link dev.cellar.jobs.TaskletSteps#oneShot}: outside a transaction, failed by every
+     * exception, re-run on every restart) given the job context: each checks it to know what is already done.
      */
     private static Step step(String name, JobRepository repo, PlatformTransactionManager tm, StepWork work) {
         return dev.cellar.jobs.TaskletSteps.oneShot(name, repo, tm, (chunk, step) -> work.run(chunk, step.getJobExecution().getExecutionContext()));
