@@ -254,10 +254,13 @@ public final class Cellar implements AutoCloseable {
         }
     }
 
-    /** What {@code cellar recover} was asked. {@code target} null: replay all archived WAL. */
+    /**
+     * What {@code cellar recover} was asked. {@code target} null: replay all archived WAL. {@code bwlimit}: bytes per
+     * second read from the repository, 0 for no limit (a restart keeps the limit of the run it restarts).
+     */
     public record RecoverRequest(String server, String backup, java.nio.file.Path destination, dev.cellar.restore.RecoveryTarget target,
                                  String targetTimeline, dev.cellar.restore.RecoveryConfiguration.Action action, boolean exclusive,
-                                 java.util.Map<String, java.nio.file.Path> tablespaces, boolean delta) {
+                                 java.util.Map<String, java.nio.file.Path> tablespaces, boolean delta, long bwlimit) {
     }
 
     /** The outcome of {@code cellar recover}: the job execution and, once planned, what it restores. */
@@ -281,7 +284,8 @@ public final class Cellar implements AutoCloseable {
     public RecoverResult recover(RecoverRequest request) {
         String detail = "backup=" + request.backup() + " target=" + (request.target() == null ? "end of the archived WAL" : request.target().describe())
                 + (request.targetTimeline() == null ? "" : " timeline=" + request.targetTimeline())
-                + (request.delta() ? " delta" : "") + (request.tablespaces().isEmpty() ? "" : " tablespaces=" + request.tablespaces());
+                + (request.delta() ? " delta" : "") + (request.tablespaces().isEmpty() ? "" : " tablespaces=" + request.tablespaces())
+                + (request.bwlimit() > 0 ? " bwlimit=" + request.bwlimit() : "");
         return audited("recover", request.server(), request.destination().toAbsolutePath().normalize().toString(), detail, note -> {
             RecoverResult r = runRecover(request);
             note.job(r.execution());
@@ -356,6 +360,9 @@ public final class Cellar implements AutoCloseable {
         }
         if (!tablespaces.isEmpty()) {
             builder.addString(dev.cellar.jobs.restore.RestoreJobConfig.TABLESPACES, tablespaces, false);
+        }
+        if (request.bwlimit() > 0) {
+            builder.addString(dev.cellar.jobs.restore.RestoreJobConfig.BWLIMIT, Long.toString(request.bwlimit()), false);
         }
         JobExecution e = runtime.launcher().launch(dev.cellar.jobs.restore.RestoreJobConfig.JOB, builder.toJobParameters());
         String planned = e.getExecutionContext().getString(dev.cellar.jobs.restore.RestoreJobConfig.PLANNED, null);

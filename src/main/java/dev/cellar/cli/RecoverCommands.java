@@ -48,6 +48,9 @@ final class RecoverCommands {
         @Option(names = "--delta", description = "Reuse matching files already in DEST: only blocks whose checksum differs are written; "
                 + "files not in the backup are removed.")
         boolean delta;
+        @Option(names = "--bwlimit", paramLabel = "RATE", description = "Limit reads from the repository, e.g. 50M (bytes per second; K, M, G). "
+                + "A restart keeps the limit of the run it restarts.")
+        String bwlimit;
         @Spec
         CommandSpec spec;
 
@@ -81,8 +84,16 @@ final class RecoverCommands {
                 if (targetTimeline != null && !targetTimeline.matches("current|latest|[1-9][0-9]*")) {
                     throw new IllegalArgumentException("--target-tli must be current, latest or a timeline number, not '" + targetTimeline + "'");
                 }
+                long rate = 0;
+                if (bwlimit != null) {
+                    try {
+                        rate = dev.cellar.config.SettingsLoader.bandwidth(bwlimit);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("--bwlimit: " + e.getMessage());
+                    }
+                }
                 request = new Cellar.RecoverRequest(server, backup, destination, t, targetTimeline, action, exclusive,
-                        RestoreJobConfig.tablespaces(tablespaces == null ? null : String.join("\n", tablespaces)), delta);
+                        RestoreJobConfig.tablespaces(tablespaces == null ? null : String.join("\n", tablespaces)), delta, rate);
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -90,7 +101,7 @@ final class RecoverCommands {
             Cellar.RecoverResult r = root.runningJobs(() -> root.cellar().recover(asked));
             root.output().result(r, out -> {
                 if (r.restarted()) {
-                    out.println("Restarted the failed restore into " + r.destination() + " from its checkpoints.");
+                    out.println("Restarted the unfinished restore into " + r.destination() + " from its checkpoints.");
                 }
                 JobsCommand.printDetail(out, r.execution());
                 if (r.plan() != null && "COMPLETED".equals(r.execution().execution().status())) {

@@ -177,7 +177,7 @@ public final class Demo {
             section("Point-in-time restore to T (restore job)");
             Path restored = dir.resolve("restored");
             Cellar.RecoverResult recovered = cellar.recover(new Cellar.RecoverRequest(SERVER, "auto", restored, new RecoveryTarget.Time(t), null,
-                    RecoveryConfiguration.Action.PROMOTE, false, Map.of(), false));
+                    RecoveryConfiguration.Action.PROMOTE, false, Map.of(), false, 0));
             job("restore to T", recovered.execution());
             if (!"COMPLETED".equals(recovered.execution().execution().status())) {
                 throw new CellarException(ExitCode.FAILED, "the restore failed: " + recovered.execution().execution().exitMessage());

@@ -20,7 +20,12 @@ public final class StorageOpener {
 
     /** @param bytesPerSecond a write bandwidth limit; 0 for none */
     public static Storage open(String uri, long bytesPerSecond) throws IOException {
+        return open(uri, bytesPerSecond, ThrottledStorage.Direction.WRITES);
+    }
+
+    /** @param bytesPerSecond a bandwidth limit on {@code direction}; 0 for none */
+    public static Storage open(String uri, long bytesPerSecond, ThrottledStorage.Direction direction) throws IOException {
         Storage s = uri.startsWith("file:") ? new LocalStorage(Path.of(URI.create(uri))) : new RetryingStorage(new VfsStorage(uri), 3, 500);
-        return bytesPerSecond > 0 ? new ThrottledStorage(s, bytesPerSecond) : s;
+        return bytesPerSecond > 0 ? new ThrottledStorage(s, bytesPerSecond, direction) : s;
     }
 }

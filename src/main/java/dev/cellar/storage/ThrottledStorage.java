@@ -6,23 +6,57 @@ import java.io.InputStream;
 import java.util.List;
 
 /**
- * Limits the bytes per second written through it ({@code bwlimit}, {@code --bwlimit}), so a backup
- * to a shared link or disk leaves room for others. Reads are not limited. One limit is shared by
- * every thread writing through the same instance.
+ * Limits the bytes per second written through it (a backup's {@code bwlimit}, {@code --bwlimit}) or
+ * read through it (a restore's {@code --bwlimit}), so a backup or a restore over a shared link or disk
+ * leaves room for others. One limit is shared by every thread going through the same instance; the
+ * other direction is not limited.
  */
 public final class ThrottledStorage implements Storage {
 
+    /** What the limit applies to. */
+    public enum Direction { WRITES, READS }
+
     private final Storage delegate;
     private final long bytesPerSecond;
+    private final Direction direction;
     private long budgetStart = System.nanoTime();
     private long bytesInBudget;
 
+    /** Limits writes. */
     public ThrottledStorage(Storage delegate, long bytesPerSecond) {
+        this(delegate, bytesPerSecond, Direction.WRITES);
+    }
+
+    public ThrottledStorage(Storage delegate, long bytesPerSecond, Direction direction) {
         if (bytesPerSecond <= 0) {
             throw new IllegalArgumentException("bandwidth must be positive");
         }
         this.delegate = delegate;
         this.bytesPerSecond = bytesPerSecond;
+        this.direction = direction;
+    }
+
+    /** {@code in}, each byte read from it accounted for; at most 64 KiB per read so the pace stays even. */
+    private InputStream limited(InputStream in) {
+        return new FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                if (b >= 0) {
+                    acquire(1);
+                }
+                return b;
+            }
+
+            @Override
+            public int read(byte[] buf, int off, int len) throws IOException {
+                int n = super.read(buf, off, Math.min(len, 64 * 1024));
+                if (n > 0) {
+                    acquire(n);
+                }
+                return n;
+            }
+        };
     }
 
     /** Accounts for {@code n} bytes, sleeping as long as the rate is above the limit. */
@@ -51,25 +85,7 @@ public final class ThrottledStorage implements Storage {
 
     @Override
     public void write(String path, InputStream data, IfExists ifExists) throws IOException {
-        delegate.write(path, new FilterInputStream(data) {
-            @Override
-            public int read() throws IOException {
-                int b = super.read();
-                if (b >= 0) {
-                    acquire(1);
-                }
-                return b;
-            }
-
-            @Override
-            public int read(byte[] buf, int off, int len) throws IOException {
-                int n = super.read(buf, off, Math.min(len, 64 * 1024));
-                if (n > 0) {
-                    acquire(n);
-                }
-                return n;
-            }
-        }, ifExists);
+        delegate.write(path, direction == Direction.WRITES ? limited(data) : data, ifExists);
     }
 
     @Override
@@ -89,12 +105,19 @@ public final class ThrottledStorage implements Storage {
 
     @Override
     public InputStream read(String path) throws IOException {
-        return delegate.read(path);
+        InputStream in = delegate.read(path);
+        return direction == Direction.READS ? limited(in) : in;
     }
 
     @Override
     public byte[] readRange(String path, long offset, int length) throws IOException {
-        return delegate.readRange(path, offset, length);
+        byte[] bytes = delegate.readRange(path, offset, length);
+        if (direction == Direction.READS) {
+            for (int done = 0; done < bytes.length; done += 64 * 1024) {
+                acquire(Math.min(64 * 1024, bytes.length - done));
+            }
+        }
+        return bytes;
     }
 
     @Override

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A restore interrupted for real (kill -9 of the process mid-copy) and restarted; a delta restore
  * repairing a damaged directory; a corrupted bundle failing the restore, naming the file, with
- * nothing claiming success.
+ * nothing claiming success; a restore held to {@code --bwlimit} stopped by Ctrl-C mid-copy and finished
+ * by the same command.
  */
 class RestoreRestartIT {
 
@@ -91,6 +92,91 @@ class RestoreRestartIT {
         }
     }
 
+    private static boolean hasRestoredFile(Path dest) {
+        if (!Files.isDirectory(dest.resolve("base"))) {
+            return false;
+        }
+        try (Stream<Path> s = Files.walk(dest.resolve("base"))) {
+            return s.anyMatch(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(".cellar-tmp"));
+        } catch (Exception e) {
+            return false; // files come and go while we look
+        }
+    }
+
+    @Test
+    void aRestoreHeldToItsBandwidthStopsOnCtrlCAndTheSameCommandFinishesIt() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
+            pg.execute("CREATE TABLE big (id int, filler text)",
+                    "INSERT INTO big SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 150000) g", "CHECKPOINT");
+            long expected = count(pg);
+            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+            config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+            CliRun backup = cellar("backup", "main", "--wait");
+            assertThat(backup.exitCode()).as(backup.toString()).isZero();
+            CliRun sweep = cellar("archive-wal", "main");
+            assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
+
+            // About 10 MB stored, read at 1 MiB/s: the restore takes several seconds.
+            Path dest = newDestination();
+            List<String> command = List.of(DIST.resolve("bin/cellar").toString(), "--config", config.toString(),
+                    "recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote", "--bwlimit", "1M");
+            Path log = dir.resolve("throttled.log");
+            Process slow = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                // Ctrl-C once restore-files reported progress and some file is restored under its final name.
+                Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> !slow.isAlive() || Files.readString(log).contains(": restore-files ") && hasRestoredFile(dest));
+                assertThat(slow.isAlive()).as(Files.readString(log)).isTrue();
+                long asked = System.nanoTime();
+                OsProcess.run(List.of("kill", "-INT", Long.toString(slow.pid())), dir, 10);
+                assertThat(slow.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+                long seconds = (System.nanoTime() - asked) / 1_000_000_000L;
+                String output = Files.readString(log);
+                assertThat(output).contains("cellar: stopping execution ").contains("restore-files: the execution was asked to stop")
+                        .contains("status:   STOPPED");
+                assertThat(slow.exitValue()).as(output).isEqualTo(1);
+                assertThat(seconds).as(output).isLessThan(10);
+            } finally {
+                slow.destroyForcibly().waitFor();
+            }
+            // Nothing claims success, and the run is STOPPED (restartable), not FAILED.
+            assertThat(dest.resolve("recovery.signal")).doesNotExist();
+            assertThat(dest.resolve("backup_manifest")).doesNotExist();
+            assertThat(dest.resolve("backup_label")).doesNotExist();
+            JsonNode stopped = new ObjectMapper().readTree(cellar("--json", "jobs", "list", "--job", "restore").out());
+            assertThat(stopped).hasSize(1);
+            assertThat(stopped.get(0).get("status").asText()).isEqualTo("STOPPED");
+            Path locks = dir.resolve("repo/main/locks");
+            if (Files.isDirectory(locks)) {
+                try (Stream<Path> held = Files.list(locks)) {
+                    assertThat(held.map(p -> p.getFileName().toString())).as("the restore lock is released").noneMatch(n -> n.startsWith("restore-"));
+                }
+            }
+
+            // The same command restarts it (still at 1 MB/s: a restart keeps its parameters) and keeps the files done.
+            CliRun again = cellar("--json", "recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote",
+                    "--bwlimit", "1M");
+            assertThat(again.exitCode()).as(again.toString()).isZero();
+            JsonNode result = new ObjectMapper().readTree(again.out());
+            assertThat(result.get("restarted").asBoolean()).isTrue();
+            JsonNode files = null;
+            for (JsonNode st : result.get("execution").get("steps")) {
+                if (st.get("name").asText().equals("restore.restore-files")) {
+                    files = st.get("checkpoint");
+                }
+            }
+            assertThat(files).as(again.out()).isNotNull();
+            assertThat(files.get("restore.restore-files.files-already-done").asLong()).as(files.toString()).isGreaterThan(0);
+            assertThat(temporaryFile(dest)).isEmpty();
+            verifyBackup(pg, dest);
+            try (PostgresCluster restored = PostgresCluster.adopt(pg.binaries(), dest.getParent(), pg.password())) {
+                bases.remove(dest.getParent());
+                restored.awaitPromoted(120);
+                assertThat(count(restored)).isEqualTo(expected);
+            }
+        }
+    }
+
     @Test
     void aRestoreKilledMidCopyContinuesADeltaRestoreRepairsAndACorruptBundleFailsNamingTheFile() throws Exception {
         try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.Spec.defaults().setting("autovacuum", "off"))) {
@@ -121,7 +207,7 @@ class RestoreRestartIT {
             String afterKill = cellar("--json", "jobs", "list", "--job", "restore").out();
             CliRun again = cellar(command.subList(3, command.size()).toArray(String[]::new));
             assertThat(again.exitCode()).as(again + "\nafter the kill: " + afterKill + "\n" + Files.readString(dir.resolve("first.log"))).isZero();
-            assertThat(again.out()).contains("Restarted the failed restore into " + dest);
+            assertThat(again.out()).contains("Restarted the unfinished restore into " + dest);
             assertThat(temporaryFile(dest)).isEmpty();
             verifyBackup(pg, dest);
             JsonNode runs = new ObjectMapper().readTree(cellar("--json", "jobs", "list", "--job", "restore").out());

@@ -129,6 +129,25 @@ class StorageDecoratorsTest {
         assertThat(slow.readAll("two")).hasSize(1 << 20);
     }
 
+    @Test
+    void aReadLimitPacesReadsAndRangesButNotWrites() throws Exception {
+        ThrottledStorage slow = new ThrottledStorage(new LocalStorage(dir), 2 << 20, ThrottledStorage.Direction.READS);
+        long start = System.nanoTime();
+        for (int i = 0; i < 8; i++) {
+            slow.write("f" + i, new byte[1 << 20], Storage.IfExists.FAIL);
+        }
+        // 8 MiB written at no limit: well under the 4 s the limit would take
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
+        start = System.nanoTime();
+        assertThat(slow.readAll("f0")).hasSize(1 << 20);
+        assertThat(slow.readRange("f1", 4096, (1 << 20) - 4096)).hasSize((1 << 20) - 4096);
+        try (var in = slow.read("f2")) {
+            assertThat(in.readAllBytes()).hasSize(1 << 20);
+        }
+        // about 3 MiB at 2 MiB/s: at least about 1.5 s (a lower bound only)
+        assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(1200);
+    }
+
     @Nested
     class RetryingPassesTheContract extends StorageContract {
         @TempDir

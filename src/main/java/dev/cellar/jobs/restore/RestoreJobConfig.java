@@ -67,6 +67,8 @@ public class RestoreJobConfig {
     public static final String EXCLUSIVE = "exclusive";
     public static final String TABLESPACES = "tablespaces";
     public static final String DELTA = "delta";
+    /** Bytes per second the restore reads from the repository ({@code recover --bwlimit}); absent: no limit. Not identifying. */
+    public static final String BWLIMIT = "bwlimit";
     /** The whole request in one line: a restart continues only the same request. */
     public static final String REQUEST = "request";
 
@@ -156,6 +158,13 @@ public class RestoreJobConfig {
         return vars;
     }
 
+    /** The repository, reads held to the run's {@code --bwlimit} when it has one (restore-files, stage-wal). */
+    private static Storage readLimited(ChunkContext chunk, CellarSettings settings) throws java.io.IOException {
+        String bwlimit = param(chunk, BWLIMIT);
+        return StorageOpener.open(settings.requireRepository(), bwlimit == null ? 0 : Long.parseLong(bwlimit),
+                dev.cellar.storage.ThrottledStorage.Direction.READS);
+    }
+
     private static String param(ChunkContext chunk, String name) {
         return chunk.getStepContext().getStepExecution().getJobParameters().getString(name);
     }
@@ -214,7 +223,7 @@ public class RestoreJobConfig {
         boolean resume = ctx.containsKey(FILES_STARTED);
         ctx.putString(FILES_STARTED, "true");
         repo.updateExecutionContext(step.getJobExecution());
-        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+        try (Storage storage = readLimited(chunk, settings)) {
             BackupInfo backup = BackupInfo.read(storage, server.name(), plan.backupId())
                     .orElseThrow(() -> new IllegalStateException("backup " + plan.backupId() + " is no longer in the repository"));
             Manifest manifest = backup.manifest(storage);
@@ -239,7 +248,7 @@ public class RestoreJobConfig {
         ServerSettings server = settings.server(param(chunk, JobHistory.SERVER_PARAMETER));
         RestorePlan plan = RestorePlan.decode(jobContext(chunk).getString(PLANNED));
         Path dest = Path.of(param(chunk, DESTINATION));
-        try (Storage storage = StorageOpener.open(settings.requireRepository())) {
+        try (Storage storage = readLimited(chunk, settings)) {
             ServerIdentity identity = ServerIdentity.read(storage, server.name()).orElseThrow();
             List<PgBackupManifest.FileRecord> staged = new WalStaging(new WalArchive(storage, server.name(), 3), identity.pgMajor(),
                     server.parallel()).stage(plan, dest);
