@@ -19,6 +19,10 @@
 # summaries' size are printed too.
 # and prints MB/s and the bytes each adds to its target.
 #
+# pgBackRest, when installed (apt-get install pgbackrest; PGBACKREST=off skips it): after each of Cellar's backups
+# in steps 1, 4 and 5, the same backup of the same cluster state by pgBackRest (zstd level 3, process-max 2, block
+# incremental with bundles, page checksums), timed the same way, with the bytes it adds to its own repository.
+#
 # VIA_SERVE=1: the same, with `cellar serve --no-web` running (cellar.serve.accept-commands on, no schedules), so
 # each `cellar backup` command hands its job to serve's JVM (design 2.2) and pays only its own client's start.
 # serve's first backup (nothing compiled yet) is an extra full, timed and printed first; step 6 runs with --local
@@ -32,8 +36,11 @@ set -euo pipefail
 scale=${1:-50}
 workload_seconds=${WORKLOAD_SECONDS:-30}
 . "$(dirname "$0")/bench-cluster.sh" bench pgbench pg_basebackup psql
+# autovacuum off: a vacuum run between two backups would land in whichever incremental follows it (and between
+# Cellar's and pgBackRest's backups of the same state, in one tool's incremental only).
 bench_start_cluster "max_wal_senders = 4
-shared_buffers = 256MB"
+shared_buffers = 256MB
+autovacuum = off"
 via_serve=${VIA_SERVE:-}
 if [ -n "$via_serve" ]; then
     cat >> "$work/cellar.yaml" <<EOF
@@ -47,6 +54,21 @@ if [ -n "$via_serve" ]; then
 EOF
 fi
 repo_bytes() { du -sb "$work/repo" | cut -f1; }
+
+# pgbr_backup TYPE LABEL times one pgBackRest backup (bench-cluster.sh's pgbr_setup first).
+pgbr_bytes() { du -sb "$work/pgbr/repo/backup" | cut -f1; }
+pgbr_full_s=; pgbr_full_added=; pgbr_n=0
+pgbr_backup() {
+    local type=$1 label=$2 before t0 t1 s added log
+    pgbr_n=$((pgbr_n + 1)); log=$work/pgbr-$pgbr_n-$type.log
+    before=$(pgbr_bytes); t0=$(now)
+    pgbr_run backup --type="$type" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(pgbr_bytes) - before ))
+    if [ "$type" = full ]; then pgbr_full_s=$s; pgbr_full_added=$added; fi
+    row "  pgBackRest: $label" "$s" "$(rate "$data_bytes" "$s")" "$(mb "$added")" \
+        "$(awk -v a="$added" -v f="$pgbr_full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$( [ "$type" = full ] || echo "block incremental")"
+    pgbr_last_s=$s; pgbr_last_added=$added
+}
 
 runtime=$(bench_runtime)   # before the first backup, which may record the start-up cache (Java 25)
 echo "Loading pgbench scale $scale on port $port ..."
@@ -83,6 +105,7 @@ before=$(repo_bytes); t0=$(now)
 cellar backup main --full >"$work/full.log" 2>&1 || { cat "$work/full.log"; exit 1; }
 t1=$(now); full_s=$(secs "$t0" "$t1"); full_added=$(( $(repo_bytes) - before ))
 row "cellar backup --full (zstd:3)" "$full_s" "$(rate "$data_bytes" "$full_s")" "$(mb "$full_added")" "100%"
+if [ -n "$pgbr" ]; then pgbr_setup; pgbr_backup full "backup --type=full (zstd:3)"; fi
 
 # 2, 3. pg_basebackup
 for variant in "plain" "server-zstd"; do
@@ -107,6 +130,7 @@ cellar backup main >"$work/incr1.log" 2>&1 || { cat "$work/incr1.log"; exit 1; }
 t1=$(now); s=$(secs "$t0" "$t1"); added=$(( $(repo_bytes) - before ))
 row "incremental after pgbench -T $workload_seconds" "$s" "$(rate "$data_bytes" "$s")" "$(mb "$added")" \
     "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr1.log")"
+if [ -n "$pgbr" ]; then pgbr_backup incr "the same (--type=incr)"; fi
 
 # 5. localized workload: 1% of accounts in one contiguous range, 1% rows appended to history
 accounts=$((scale * 100000))
@@ -120,6 +144,8 @@ row "incremental after 1% contiguous + appends" "$s" "$(rate "$data_bytes" "$s")
     "$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')" "$(method "$work/incr2.log")"
 loc_time_pct=$(awk -v a="$s" -v f="$full_s" 'BEGIN { printf "%.0f%%", 100 * a / f }')
 loc_bytes_pct=$(awk -v a="$added" -v f="$full_added" 'BEGIN { printf "%.1f%%", 100 * a / f }')
+loc_s=$s; loc_added=$added
+if [ -n "$pgbr" ]; then pgbr_backup incr "the same (--type=incr)"; fi
 
 # 6. the same workload elsewhere, then an incremental comparing blocks
 localized $((accounts / 4))
@@ -142,6 +168,13 @@ echo "pgbench scale $scale: database $(mb "$db_bytes") MiB, data directory witho
 printf '%-50s %8s %8s %10s %10s  %s\n' "what" "seconds" "MiB/s" "added MiB" "vs full" "changes found by"
 printf '%s\n' "${rows[@]}"
 echo "localized incremental vs full: time $loc_time_pct, bytes $loc_bytes_pct"
+if [ -n "$pgbr" ]; then
+    pct() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { printf "%." d "f%%", 100 * a / b }'; }
+    ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+    echo "$("$pgbr" version): localized incremental vs its full: time $(pct "$pgbr_last_s" "$pgbr_full_s" 0), bytes $(pct "$pgbr_last_added" "$pgbr_full_added" 1)"
+    echo "Cellar / pgBackRest: full time $(ratio_of "$full_s" "$pgbr_full_s"), bytes $(ratio_of "$full_added" "$pgbr_full_added");" \
+         "localized incremental time $(ratio_of "$loc_s" "$pgbr_last_s"), bytes $loc_added / $pgbr_last_added = $(ratio_of "$loc_added" "$pgbr_last_added")"
+fi
 echo "WAL summaries: $summaries, $(awk -v b="$summary_bytes" -v n="$summaries" 'BEGIN { if (n) printf "%.1f KiB each", b / n / 1024 }')"
 printf '%s\n' "${sweeps[@]}"
 grep -ho 'incremental from the WAL summaries: [^;]*' "$work/incr2.log" | head -1 || true

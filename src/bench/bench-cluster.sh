@@ -6,7 +6,7 @@
 #
 # Sets here, dist, bin (PostgreSQL binaries: PG_BIN, pg_config --bindir, or the newest
 # /usr/lib/postgresql/*/bin), work, port; defines as_pg (the PostgreSQL OS user when root), psql,
-# cellar, now, secs, mb, rate. On exit it stops exactly the cluster it started (pg_ctl -D its data
+# cellar, now, secs, mb, rate, and pgbr, pgbr_setup, pgbr_run for pgBackRest on the same cluster. On exit it stops exactly the cluster it started (pg_ctl -D its data
 # directory) and deletes the work directory, unless KEEP_WORK is set, and the `cellar serve` bench_start_serve
 # started (its PID). bench_localized_workload is the localized workload of the backup benchmarks.
 
@@ -91,6 +91,40 @@ cellar:
 EOF
 }
 
+# pgBackRest, when installed and PGBACKREST is not 'off': pgbr is its path (empty otherwise); pgbr_setup writes its
+# configuration for this cluster into $work/pgbr (zstd:3, process-max 2, block incremental with bundles, start-fast,
+# archive-check off: the cluster archives through Cellar) and creates the stanza 'bench'; pgbr_run runs it as the
+# cluster's OS user.
+pgbr=
+if [ "${PGBACKREST:-auto}" != off ] && command -v pgbackrest >/dev/null 2>&1; then pgbr=$(command -v pgbackrest); fi
+pgbr_run() { as_pg "$pgbr" --config="$work/pgbr/pgbackrest.conf" --stanza=bench "$@"; }
+pgbr_setup() {
+    mkdir -p "$work/pgbr/repo" "$work/pgbr/log" "$work/pgbr/lock"
+    cat > "$work/pgbr/pgbackrest.conf" <<EOF
+[global]
+repo1-path=$work/pgbr/repo
+repo1-bundle=y
+repo1-block=y
+beta=y
+compress-type=zst
+compress-level=3
+process-max=2
+start-fast=y
+archive-check=n
+lock-path=$work/pgbr/lock
+log-path=$work/pgbr/log
+log-level-console=warn
+log-level-file=info
+
+[bench]
+pg1-path=$work/data
+pg1-port=$port
+pg1-socket-path=$work
+pg1-user=postgres
+EOF
+    if [ "$(id -u)" = 0 ]; then chown -R postgres: "$work/pgbr"; fi
+    pgbr_run stanza-create >"$work/pgbr-stanza.log" 2>&1 || { cat "$work/pgbr-stanza.log"; exit 1; }
+}
 # The localized workload on pgbench at scale $1: 1% of pgbench_accounts rows in one contiguous aid range
 # starting at $2 updated, 1% rows appended to pgbench_history, then a checkpoint.
 bench_localized_workload() {

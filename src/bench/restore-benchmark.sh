@@ -12,6 +12,9 @@
 #   2. tar -xf base.tar                                      (no verification, no sync)
 #   3. tar -xf base.tar.zst (zstd -d)                         (no verification, no sync)
 #   4. cellar recover ... --delta over the unchanged result of 1 (reads and compares every block)
+# With pgBackRest installed (PGBACKREST=off skips it), it also takes a pgBackRest full of the same data (the
+# configuration of backup-benchmark.sh) and times `pgbackrest restore --type=immediate` into an empty directory and
+# `pgbackrest restore --delta` over its unchanged result.
 # and prints the median of each with MiB/s. It stops exactly the cluster it started (pg_ctl -D its
 # data directory) and deletes its directory (KEEP_WORK=1 keeps it, to look at or profile). Runs as root too (the server then runs as 'postgres').
 set -euo pipefail
@@ -31,6 +34,10 @@ data_bytes=$(du -sb --exclude=pg_wal "$work/data" | cut -f1)
 
 cellar backup main --full --wait >"$work/backup.log" 2>&1 || { cat "$work/backup.log"; exit 1; }
 cellar archive-wal main >"$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
+if [ -n "$pgbr" ]; then
+    pgbr_setup
+    pgbr_run backup --type=full >"$work/pgbr-backup.log" 2>&1 || { cat "$work/pgbr-backup.log"; exit 1; }
+fi
 "$bin/pg_basebackup" -h "$work" -p "$port" -U postgres -D "$work/tar" -Ft -X none -c fast --no-manifest
 "$bin/pg_basebackup" -h "$work" -p "$port" -U postgres -D "$work/tarzst" -Ft -X none -c fast --no-manifest --compress=server-zstd
 sync
@@ -52,10 +59,17 @@ measure() { # label, command...
 tar_plain() { mkdir -p "$work/dest" && tar -xf "$work/tar/base.tar" -C "$work/dest"; }
 tar_zstd() { mkdir -p "$work/dest" && zstd -dc "$work/tarzst/base.tar.zst" | tar -xf - -C "$work/dest"; }
 recover() { cellar recover main latest "$work/dest" --target-immediate; }
+# pgBackRest restores as the cluster's OS user, into a directory it owns.
+pgbr_restore() {
+    mkdir -p "$work/dest" && chmod 700 "$work/dest"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$work/dest"; fi
+    pgbr_run --pg1-path="$work/dest" restore --type=immediate --target-action=promote "$@"
+}
 
 measure "cellar recover --target-immediate (zstd:3)" recover
 measure "tar -xf (pg_basebackup -Ft, plain)" tar_plain
 measure "zstd -d | tar -xf (pg_basebackup --compress=server-zstd)" tar_zstd
+if [ -n "$pgbr" ]; then measure "pgbackrest restore --type=immediate (zstd:3)" pgbr_restore; fi
 # --delta over an unchanged restore: restore once, then time the delta runs over it.
 rm -rf "$work/dest"; recover >/dev/null 2>&1
 times=()
@@ -66,6 +80,17 @@ for i in $(seq "$runs"); do
 done
 row "cellar recover --delta over an unchanged restore" "$(median "${times[@]}")"
 echo "  delta: ${times[*]}"
+if [ -n "$pgbr" ]; then
+    rm -rf "$work/dest"; pgbr_restore >/dev/null 2>&1
+    times=()
+    for i in $(seq "$runs"); do
+        sync; t0=$(now)
+        pgbr_restore --delta >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }
+        times+=("$(secs "$t0" "$(now)")")
+    done
+    row "pgbackrest restore --delta over an unchanged restore" "$(median "${times[@]}")"
+    echo "  pgBackRest delta: ${times[*]}"
+fi
 
 echo
 echo "pgbench scale $scale: data directory without pg_wal $(mb "$data_bytes") MiB; $(nproc) cores; median of $runs runs"
