@@ -121,6 +121,13 @@ public final class BaseBackup {
         default void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
             update(filesDone, filesTotal, bytesDone, bytesTotal);
         }
+
+        /**
+         * Before the files, while an incremental's WAL map takes more than a second: segments whose summary was read or
+         * computed, of all since the parent's start. May throw to give the copy up, as {@link #update} may.
+         */
+        default void walSummaries(int segmentsDone, int segmentsTotal) {
+        }
     }
 
     /** How an incremental finds what changed since its parent (docs/design.md 5.6). */
@@ -174,7 +181,8 @@ public final class BaseBackup {
      * The changes since the parent's start, when the WAL vouches for them; otherwise why not. Null map for a full
      * backup or when block comparison is preferred.
      */
-    ChangedBlockMapReader.Outcome changesSince(BackupInfo parent, Lsn startLsn, int startTimeline, BackupSession.ClusterInfo cluster) {
+    ChangedBlockMapReader.Outcome changesSince(BackupInfo parent, Lsn startLsn, int startTimeline, BackupSession.ClusterInfo cluster,
+                                               ChangedBlockMapReader.Progress progress) {
         if (parent == null) {
             return null;
         }
@@ -192,7 +200,7 @@ public final class BaseBackup {
         WalArchive archive = new WalArchive(storage, server.name(), 3);
         ChangedBlockMapReader reader = new ChangedBlockMapReader(archive, server.walSpool(), pgdata.resolve("pg_wal"),
                 cluster.major(), cluster.walSegmentSize());
-        return reader.read(parent.timeline(), Lsn.parse(parent.startLsn()), Lsn.parse(parent.stopLsn()), startTimeline, startLsn);
+        return reader.read(parent.timeline(), Lsn.parse(parent.startLsn()), Lsn.parse(parent.stopLsn()), startTimeline, startLsn, progress);
     }
 
     /**
@@ -215,7 +223,7 @@ public final class BaseBackup {
             parent = parentInfo.manifest(storage).byPath();
         }
         UnchangedFileRule unchanged = new UnchangedFileRule(parentInfo, startTimeline, java.time.Instant.now());
-        ChangedBlockMapReader.Outcome changes = changesSince(parentInfo, startLsn, startTimeline, plan.cluster());
+        ChangedBlockMapReader.Outcome changes = changesSince(parentInfo, startLsn, startTimeline, plan.cluster(), progress::walSummaries);
         ChangedBlockReads walReads = changes != null && changes.hasMap() ? new ChangedBlockReads(changes.map()) : null;
         final Map<String, ManifestEntry> parentEntries = parent;
         AtomicLong bytesUnread = new AtomicLong();

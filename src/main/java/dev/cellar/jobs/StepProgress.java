@@ -45,6 +45,21 @@ public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress
         record(filesDone, filesTotal, bytesDone, bytesTotal);
     }
 
+    /**
+     * An incremental's WAL map that takes more than a second (segments the sweep has not summarized yet): saved under
+     * {@code <step>.wal-segments-done} and {@code .wal-segments-total}, logged, and a stop request ends it as it ends the copy.
+     */
+    @Override
+    public void walSummaries(int segmentsDone, int segmentsTotal) {
+        String prefix = step.getStepName();
+        ExecutionContext ctx = step.getExecutionContext();
+        ctx.putLong(prefix + ".wal-segments-done", segmentsDone);
+        ctx.putLong(prefix + ".wal-segments-total", segmentsTotal);
+        repo.updateExecutionContext(step);
+        log.info("{} WAL map {}/{} segments summarized", what, segmentsDone, segmentsTotal);
+        stopIfRequested();
+    }
+
     private void record(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
         double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
         double mbps = bytesDone / seconds / (1 << 20);

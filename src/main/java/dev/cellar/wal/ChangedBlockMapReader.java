@@ -24,6 +24,48 @@ import java.util.List;
  */
 public final class ChangedBlockMapReader {
 
+    /**
+     * Told how far the map is, about once a second while it takes longer than that (segments whose summary was read or
+     * computed, of all in the range). It may throw to abandon the map (a stop request): {@link #read} then throws that
+     * same exception instead of returning a fallback.
+     */
+    public interface Progress {
+        void update(int segmentsDone, int segmentsTotal);
+
+        Progress NONE = (done, total) -> { };
+    }
+
+    /** An exception thrown by the {@link Progress}: carried out of the reader's own error handling. */
+    private static final class Abandoned extends RuntimeException {
+        Abandoned(RuntimeException cause) {
+            super(cause);
+        }
+    }
+
+    /** Calls the progress at most once per interval, from the thread that runs {@link #read}. */
+    private static final class Reporter {
+        private final Progress progress;
+        private final long everyNanos;
+        private long last = System.nanoTime();
+
+        Reporter(Progress progress, long everyNanos) {
+            this.progress = progress;
+            this.everyNanos = everyNanos;
+        }
+
+        void tick(int done, int total) {
+            long now = System.nanoTime();
+            if (now - last >= everyNanos) {
+                last = now;
+                try {
+                    progress.update(done, total);
+                } catch (RuntimeException e) {
+                    throw new Abandoned(e);
+                }
+            }
+        }
+    }
+
     /** A map, or why there is none. */
     public record Outcome(ChangedBlockMap map, String fallbackReason) {
         public boolean hasMap() {
@@ -41,12 +83,19 @@ public final class ChangedBlockMapReader {
     private final Path pgWal;
     private final int pgMajor;
     private final long segmentSize;
+    private final long reportEveryNanos;
 
     /**
      * @param spool where segments not yet archived lie (null: none)
      * @param pgWal the server's {@code pg_wal} directory (null: not readable here)
      */
     public ChangedBlockMapReader(WalArchive archive, Path spool, Path pgWal, int pgMajor, long segmentSize) {
+        this(archive, spool, pgWal, pgMajor, segmentSize, 1_000_000_000L);
+    }
+
+    /** @param reportEveryNanos how often a {@link Progress} is told (tests) */
+    ChangedBlockMapReader(WalArchive archive, Path spool, Path pgWal, int pgMajor, long segmentSize, long reportEveryNanos) {
+        this.reportEveryNanos = reportEveryNanos;
         this.archive = archive;
         this.spool = spool;
         this.pgWal = pgWal;
@@ -61,14 +110,21 @@ public final class ChangedBlockMapReader {
      *                changes of a timeline the current one does not descend from
      */
     public Outcome read(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to) {
+        return read(fromTimeline, from, fromEnd, toTimeline, to, Progress.NONE);
+    }
+
+    /** As {@link #read(int, Lsn, Lsn, int, Lsn)}, telling {@code progress} how far it is; what the progress throws is thrown. */
+    public Outcome read(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to, Progress progress) {
         try {
-            return readOrFail(fromTimeline, from, fromEnd, toTimeline, to);
+            return readOrFail(fromTimeline, from, fromEnd, toTimeline, to, new Reporter(progress, reportEveryNanos));
+        } catch (Abandoned e) {
+            throw (RuntimeException) e.getCause();
         } catch (IOException | RuntimeException e) {
             return new Outcome(null, "reading the WAL summaries failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
 
-    private Outcome readOrFail(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to) throws IOException {
+    private Outcome readOrFail(int fromTimeline, Lsn from, Lsn fromEnd, int toTimeline, Lsn to, Reporter reporter) throws IOException {
         if (to.compareTo(from) < 0) {
             return new Outcome(null, "the backup starts at " + to + ", before its parent's start " + from);
         }
@@ -117,9 +173,10 @@ public final class ChangedBlockMapReader {
             if (summaries[i] == null) {
                 missing.add(i);
             }
+            reporter.tick(i + 1 - missing.size(), count);
         }
         Outcome[] failures = new Outcome[count];
-        summarizeMissing(missing, names, summaries, damaged, failures, last, to);
+        summarizeMissing(missing, names, summaries, damaged, failures, last, to, reporter, count);
         WalSummary merged = new WalSummary(toTimeline, pgMajor, Lsn.of(first * segmentSize), segmentSize);
         for (int i = 0; i < count; i++) {
             if (failures[i] != null) {
@@ -141,7 +198,7 @@ public final class ChangedBlockMapReader {
 
     /** Summarizes the segments at {@code missing}, on up to {@link #THREADS} threads; a failure goes to {@code failures}. */
     private void summarizeMissing(List<Integer> missing, WalFileName[] names, WalSummary[] summaries, boolean[] damaged,
-                                  Outcome[] failures, long last, Lsn to) throws IOException {
+                                  Outcome[] failures, long last, Lsn to, Reporter reporter, int count) throws IOException {
         if (missing.isEmpty()) {
             return;
         }
@@ -157,9 +214,15 @@ public final class ChangedBlockMapReader {
             }
             for (int k = 0; k < missing.size(); k++) {
                 int i = missing.get(k);
-                Object r;
+                Object r = null;
                 try {
-                    r = results.get(k).get();
+                    while (r == null) {
+                        try {
+                            r = results.get(k).get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                        } catch (java.util.concurrent.TimeoutException slow) {
+                            reporter.tick(count - missing.size() + k, count);
+                        }
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException("summarizing " + names[i].name() + " interrupted");

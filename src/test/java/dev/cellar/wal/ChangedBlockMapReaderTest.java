@@ -71,6 +71,31 @@ class ChangedBlockMapReaderTest {
     }
 
     @Test
+    void aProgressIsToldHowFarTheMapIsAndWhatItThrowsEndsTheReadInsteadOfAFallback() throws Exception {
+        for (String segment : java.util.List.of("000000010000000000000003", "000000010000000000000004", "000000010000000000000005")) {
+            storeSummary(segment, summaryOf(segment));
+        }
+        ChangedBlockMapReader everyTick = new ChangedBlockMapReader(archive(), Files.createDirectories(dir.resolve("spool")),
+                Files.createDirectories(dir.resolve("pg_wal")), 15, SEGMENT, 0);
+        java.util.List<String> told = new java.util.ArrayList<>();
+        ChangedBlockMapReader.Outcome o = everyTick.read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/5FFF000"),
+                (done, total) -> told.add(done + "/" + total));
+        assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
+        assertThat(told).containsExactly("1/3", "2/3", "3/3");
+
+        // A stop request, thrown by the progress, ends the read with that exception: not a fallback to block comparison.
+        IllegalStateException stop = new IllegalStateException("asked to stop");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> everyTick.read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1,
+                Lsn.parse("0/5FFF000"), (done, total) -> {
+                    throw stop;
+                })).isSameAs(stop);
+        // Told nothing within the interval (a second by default): nothing is thrown either.
+        assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/5FFF000"), (done, total) -> {
+            throw stop;
+        }).hasMap()).isTrue();
+    }
+
+    @Test
     void anUnsafeOrNewerSummaryIsAFallbackAndADamagedOrMisplacedOneIsComputedAgainFromItsSegment() throws Exception {
         Path file = dir.resolve("repo/main/wal/0000000100000000/000000010000000000000003.summary");
         storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));

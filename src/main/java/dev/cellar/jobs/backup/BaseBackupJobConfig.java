@@ -81,6 +81,9 @@ public class BaseBackupJobConfig {
     public static final String BYTES_STORED = "base-backup.copy-files.bytes-stored";
     public static final String BYTES_REUSED_FROM_FAILED = "base-backup.copy-files.bytes-reused-from-failed-attempt";
     public static final String BYTES_UNREAD = "base-backup.copy-files.bytes-unread";
+    /** Segments of an incremental's WAL map summarized so far, and in all; saved while the map takes over a second. */
+    public static final String WAL_SEGMENTS_DONE = "base-backup.copy-files.wal-segments-done";
+    public static final String WAL_SEGMENTS_TOTAL = "base-backup.copy-files.wal-segments-total";
 
     private static final Logger log = LoggerFactory.getLogger(BaseBackupJobConfig.class);
     private static final Duration WAL_TIMEOUT = Duration.ofMinutes(5);
