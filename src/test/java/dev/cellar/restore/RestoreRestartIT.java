@@ -92,6 +92,16 @@ class RestoreRestartIT {
         }
     }
 
+    /** The configuration for {@code pg}, a full backup (its WAL archived) and a sweep. */
+    private void backUpAndSweep(PostgresCluster pg) throws Exception {
+        Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
+        config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
+        CliRun backup = cellar("backup", "main", "--wait");
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+        CliRun sweep = cellar("archive-wal", "main");
+        assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
+    }
+
     private static boolean hasRestoredFile(Path dest) {
         if (!Files.isDirectory(dest.resolve("base"))) {
             return false;
@@ -109,12 +119,7 @@ class RestoreRestartIT {
             pg.execute("CREATE TABLE big (id int, filler text)",
                     "INSERT INTO big SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 150000) g", "CHECKPOINT");
             long expected = count(pg);
-            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
-            config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
-            CliRun backup = cellar("backup", "main", "--wait");
-            assertThat(backup.exitCode()).as(backup.toString()).isZero();
-            CliRun sweep = cellar("archive-wal", "main");
-            assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
+            backUpAndSweep(pg);
 
             // About 10 MB stored, read at 1 MiB/s: the restore takes several seconds.
             Path dest = newDestination();
@@ -184,12 +189,7 @@ class RestoreRestartIT {
                     "INSERT INTO big SELECT g, md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text) "
                             + "FROM generate_series(1, 1500000) g", "CHECKPOINT");
             long expected = count(pg);
-            Path passfile = pg.writePassfile(dir.resolve("pgpass"), Map.of("postgres", pg.password()));
-            config = TestConfig.write(dir, pg, "postgres", passfile, TestConfig.fileRepository(dir));
-            CliRun backup = cellar("backup", "main", "--wait");
-            assertThat(backup.exitCode()).as(backup.toString()).isZero();
-            CliRun sweep = cellar("archive-wal", "main");
-            assertThat(sweep.exitCode()).as(sweep.toString()).isZero();
+            backUpAndSweep(pg);
 
             // kill -9 while the largest file is being written.
             Path dest = newDestination();
