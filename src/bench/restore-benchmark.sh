@@ -12,10 +12,9 @@
 #   2. tar -xf base.tar                                      (no verification, no sync)
 #   3. tar -xf base.tar.zst (zstd -d)                         (no verification, no sync)
 #   4. cellar recover ... --delta over the unchanged result of 1 (reads and compares every block)
-# With pgBackRest installed (PGBACKREST=off skips it), it also takes a pgBackRest full of the same data (the
-# configuration of backup-benchmark.sh) and times `pgbackrest restore --type=immediate` into an empty directory and
-# `pgbackrest restore --delta` over its unchanged result.
-# and prints the median of each with MiB/s. It stops exactly the cluster it started (pg_ctl -D its
+# and prints the median of each with MiB/s. With pgBackRest installed (PGBACKREST=off skips it), it also takes a
+# pgBackRest full of the same data (the configuration of backup-benchmark.sh) and times `pgbackrest restore
+# --type=immediate` into an empty directory and `pgbackrest restore --delta` over its unchanged result. It stops exactly the cluster it started (pg_ctl -D its
 # data directory) and deletes its directory (KEEP_WORK=1 keeps it, to look at or profile). Runs as root too (the server then runs as 'postgres').
 set -euo pipefail
 
@@ -81,7 +80,7 @@ done
 row "cellar recover --delta over an unchanged restore" "$(median "${times[@]}")"
 echo "  delta: ${times[*]}"
 if [ -n "$pgbr" ]; then
-    rm -rf "$work/dest"; pgbr_restore >/dev/null 2>&1
+    rm -rf "$work/dest"; pgbr_restore >"$work/last.log" 2>&1 || { cat "$work/last.log"; exit 1; }
     times=()
     for i in $(seq "$runs"); do
         sync; t0=$(now)

@@ -109,6 +109,9 @@ public final class Cellar implements AutoCloseable {
         JobRuntime runtime = jobs();
         String backupId = unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BACKUP_ID);
         boolean restart = backupId != null;
+        if (restart) {
+            warnIfLimitKept("backup " + backupId, unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BWLIMIT), bwlimit);
+        }
         if (backupId == null && scheduledFireTime != null && runtime.launcher().exists(BaseBackupJobConfig.JOB, new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)
                 .addString(BaseBackupJobConfig.BACKUP_ID, BackupId.at(scheduledFireTime)).toJobParameters())) {
@@ -317,6 +320,7 @@ public final class Cellar implements AutoCloseable {
                 if ((last.status().equals("FAILED") || last.status().equals("STOPPED"))
                         && requestKey.equals(d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.REQUEST))) {
                     run = d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.RUN);
+                    warnIfLimitKept("restore into " + dest, d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.BWLIMIT), request.bwlimit());
                 }
                 break;
             }
@@ -666,6 +670,21 @@ public final class Cellar implements AutoCloseable {
      * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
      * launching it again restarts that run instead of starting another. Null otherwise.
      */
+    /**
+     * A restart runs with its first run's parameters (Spring Batch's restart): says so when this command asked for
+     * another bandwidth limit, so that nobody waits on a limit they think they lifted.
+     */
+    private static void warnIfLimitKept(String what, String firstLimit, long asked) {
+        String askedLimit = asked > 0 ? Long.toString(asked) : null;
+        if (!java.util.Objects.equals(firstLimit, askedLimit)) {
+            log.warn("Restarting the unfinished {} with its first run's parameters: {} (this command asked for {}). To change it, {}",
+                    what, firstLimit == null ? "no --bwlimit" : "--bwlimit " + firstLimit + " bytes/s",
+                    askedLimit == null ? "none" : askedLimit + " bytes/s",
+                    what.startsWith("restore") ? "restore afresh with --delta, which keeps the files already restored"
+                            : "abandon it ('cellar jobs abandon') and back up afresh");
+        }
+    }
+
     private String unfinishedIdentity(String server, String job, String parameter) {
         for (ExecutionSummary last : jobs().history().list(new JobHistory.Filter(server, job, null, null, 1))) {
             if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {

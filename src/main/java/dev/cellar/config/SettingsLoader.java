@@ -357,13 +357,22 @@ public final class SettingsLoader {
             throw new IllegalArgumentException("'" + text + "' is not a bandwidth; expected " + BANDWIDTH_FORM);
         }
         long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
+        long bytesPerSecond = switch (m.group(2)) {
             case "K" -> n << 10;
             case "M" -> n << 20;
             case "G" -> n << 30;
             default -> n;
         };
+        if (bytesPerSecond < MINIMUM_BANDWIDTH) {
+            // The limit paces transfers of up to 64 KiB: below this, one of them alone would take over a second
+            // (a mistyped '50' for '50M' would crawl for hours).
+            throw new IllegalArgumentException("'" + text + "' is below the smallest bandwidth limit, 64K");
+        }
+        return bytesPerSecond;
     }
+
+    /** The smallest bandwidth limit accepted, in bytes per second. */
+    public static final long MINIMUM_BANDWIDTH = 64 << 10;
 
     /** Parses a value, turning the parser's message into an error about {@code key}. */
     private static <T> T parsed(String text, String key, Function<String, T> parser) {

@@ -292,19 +292,26 @@ public final class DataDirectoryRestore {
             long lastReport = System.nanoTime();
             for (Future<?> f : futures) {
                 while (true) {
+                    boolean done = false;
                     try {
                         f.get(1, TimeUnit.SECONDS);
-                        break;
+                        done = true;
                     } catch (TimeoutException tick) {
-                        if (System.nanoTime() - lastReport > 1_000_000_000L) {
-                            progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
-                            lastReport = System.nanoTime();
-                        }
+                        // reported below
                     } catch (ExecutionException e) {
                         throw dev.cellar.repository.ParallelWork.rethrow(e);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted", e);
+                    }
+                    // Every second whether the futures (one per file or 16 MiB range) end faster than that or not: the
+                    // report is also where a stop request ends the restore.
+                    if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                        progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
+                        lastReport = System.nanoTime();
+                    }
+                    if (done) {
+                        break;
                     }
                 }
             }

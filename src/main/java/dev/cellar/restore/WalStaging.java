@@ -42,6 +42,15 @@ public final class WalStaging {
 
     /** Stages the plan's WAL into {@code dest/cellar_wal}; returns what was staged (for the backup_manifest). */
     public List<PgBackupManifest.FileRecord> stage(RestorePlan plan, Path dest) throws IOException {
+        return stage(plan, dest, (filesDone, filesTotal, bytesDone, bytesTotal) -> { });
+    }
+
+    /**
+     * As {@link #stage(RestorePlan, Path)}, telling {@code progress} about once a second how many files are staged and
+     * their bytes (of a total counting each segment at the segment size). What it throws (a stop request) ends the
+     * staging: the workers are interrupted and waited for, and the files already staged stay.
+     */
+    public List<PgBackupManifest.FileRecord> stage(RestorePlan plan, Path dest, DataDirectoryRestore.Progress progress) throws IOException {
         Path dir = dest.resolve(DIRECTORY);
         if (Files.exists(dir)) {
             DataDirectoryRestore.deleteTree(dir);
@@ -93,14 +102,30 @@ public final class WalStaging {
                             Files.getLastModifiedTime(target1).toMillis(), PgBackupManifest.sha256(content));
                 }));
             }
+            long bytesTotal = (long) plan.segments().size() * plan.walSegmentSize();
+            long bytesDone = 0;
+            long lastReport = System.nanoTime();
             for (Future<PgBackupManifest.FileRecord> fut : futures) {
-                try {
-                    staged.add(fut.get());
-                } catch (ExecutionException e) {
-                    throw dev.cellar.repository.ParallelWork.rethrow(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
+                PgBackupManifest.FileRecord done = null;
+                while (done == null) {
+                    try {
+                        done = fut.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (java.util.concurrent.TimeoutException tick) {
+                        // reported below
+                    } catch (ExecutionException e) {
+                        throw dev.cellar.repository.ParallelWork.rethrow(e);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
+                    }
+                    if (done != null) {
+                        staged.add(done);
+                        bytesDone += done.size();
+                    }
+                    if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                        progress.update(staged.size(), files.size(), Math.min(bytesDone, bytesTotal), bytesTotal);
+                        lastReport = System.nanoTime();
+                    }
                 }
             }
         } finally {

@@ -77,7 +77,9 @@ class SettingsLoaderTest {
         assertThat(limited.failOnPageChecksum()).isTrue();
         assertThat(SettingsLoader.bandwidth("512k")).isEqualTo(512L << 10);
         assertThat(SettingsLoader.bandwidth("1G")).isEqualTo(1L << 30);
-        assertThat(SettingsLoader.bandwidth("1000")).isEqualTo(1000);
+        assertThat(SettingsLoader.bandwidth("65536")).isEqualTo(64L << 10);
+        assertThatThrownBy(() -> SettingsLoader.bandwidth("1000")).hasMessage("'1000' is below the smallest bandwidth limit, 64K");
+        assertThatThrownBy(() -> SettingsLoader.bandwidth("50")).hasMessage("'50' is below the smallest bandwidth limit, 64K");
     }
 
     @Test

@@ -158,11 +158,22 @@ class RestoreRestartIT {
                 }
             }
 
-            // The same command restarts it (still at 1 MB/s: a restart keeps its parameters) and keeps the files done.
-            CliRun again = cellar("--json", "recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote",
-                    "--bwlimit", "1M");
-            assertThat(again.exitCode()).as(again.toString()).isZero();
-            JsonNode result = new ObjectMapper().readTree(again.out());
+            // The same command without --bwlimit restarts it, keeps the files done, and says it keeps the first run's limit
+            // (a restart runs with its first run's parameters).
+            Path out = dir.resolve("restart.json");
+            Path err = dir.resolve("restart.log");
+            Process again = new ProcessBuilder(DIST.resolve("bin/cellar").toString(), "--config", config.toString(), "--json",
+                    "recover", "main", "latest", dest.toString(), "--target-immediate", "--target-action", "promote")
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            try {
+                assertThat(again.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            } finally {
+                again.destroyForcibly().waitFor();
+            }
+            assertThat(again.exitValue()).as(Files.readString(out) + Files.readString(err)).isZero();
+            assertThat(Files.readString(err)).contains("Restarting the unfinished restore into " + dest + " with its first run's parameters: "
+                    + "--bwlimit 1048576 bytes/s (this command asked for none)");
+            JsonNode result = new ObjectMapper().readTree(out.toFile());
             assertThat(result.get("restarted").asBoolean()).isTrue();
             JsonNode files = null;
             for (JsonNode st : result.get("execution").get("steps")) {
@@ -170,7 +181,7 @@ class RestoreRestartIT {
                     files = st.get("checkpoint");
                 }
             }
-            assertThat(files).as(again.out()).isNotNull();
+            assertThat(files).as(result.toString()).isNotNull();
             assertThat(files.get("restore.restore-files.files-already-done").asLong()).as(files.toString()).isGreaterThan(0);
             assertThat(temporaryFile(dest)).isEmpty();
             verifyBackup(pg, dest);

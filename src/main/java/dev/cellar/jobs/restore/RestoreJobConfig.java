@@ -91,6 +91,13 @@ public class RestoreJobConfig {
     /** Keys of the stage-wal step execution context. */
     public static final String WAL_FILES = "restore.stage-wal.files";
     public static final String WAL_BYTES = "restore.stage-wal.bytes";
+    /** Progress keys of the stage-wal step execution context, saved about once a second while it runs. */
+    public static final String WAL_FILES_DONE = "restore.stage-wal.files-done";
+    public static final String WAL_FILES_TOTAL = "restore.stage-wal.files-total";
+    public static final String WAL_BYTES_DONE = "restore.stage-wal.bytes-done";
+    public static final String WAL_BYTES_TOTAL = "restore.stage-wal.bytes-total";
+    public static final String WAL_MB_PER_SECOND = "restore.stage-wal.mb-per-second";
+    public static final String WAL_ETA_SECONDS = "restore.stage-wal.eta-seconds";
 
     private static final Logger log = LoggerFactory.getLogger(RestoreJobConfig.class);
 
@@ -135,7 +142,7 @@ public class RestoreJobConfig {
                 .listener(lockHolder)
                 .start(TaskletSteps.oneShot(PLAN, repo, tm, (c, step) -> plan(c, settings)))
                 .next(TaskletSteps.oneShot(RESTORE_FILES, repo, tm, (c, step) -> restoreFiles(c, step, settings, repo)))
-                .next(TaskletSteps.oneShot(STAGE_WAL, repo, tm, (c, step) -> stageWal(c, step, settings)))
+                .next(TaskletSteps.oneShot(STAGE_WAL, repo, tm, (c, step) -> stageWal(c, step, settings, repo)))
                 .next(TaskletSteps.oneShot(WRITE_RECOVERY_CONFIG, repo, tm, (c, step) -> writeRecoveryConfig(c, settings)))
                 .build();
     }
@@ -244,14 +251,14 @@ public class RestoreJobConfig {
         }
     }
 
-    private static void stageWal(ChunkContext chunk, StepExecution step, CellarSettings settings) throws Exception {
+    private static void stageWal(ChunkContext chunk, StepExecution step, CellarSettings settings, JobRepository repo) throws Exception {
         ServerSettings server = settings.server(param(chunk, JobHistory.SERVER_PARAMETER));
         RestorePlan plan = RestorePlan.decode(jobContext(chunk).getString(PLANNED));
         Path dest = Path.of(param(chunk, DESTINATION));
         try (Storage storage = readLimited(chunk, settings)) {
             ServerIdentity identity = ServerIdentity.read(storage, server.name()).orElseThrow();
             List<PgBackupManifest.FileRecord> staged = new WalStaging(new WalArchive(storage, server.name(), 3), identity.pgMajor(),
-                    server.parallel()).stage(plan, dest);
+                    server.parallel()).stage(plan, dest, new dev.cellar.jobs.StepProgress(step, repo, log, "restore " + plan.backupId() + ": stage-wal"));
             step.getExecutionContext().putLong(WAL_FILES, staged.size());
             step.getExecutionContext().putLong(WAL_BYTES, staged.stream().mapToLong(PgBackupManifest.FileRecord::size).sum());
             step.setWriteCount(staged.size());
