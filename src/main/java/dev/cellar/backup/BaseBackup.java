@@ -117,6 +117,14 @@ public final class BaseBackup {
     public interface Progress {
         void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal);
 
+        /**
+         * As {@link #update(long, long, long, long)}, with the stored bytes the workers hold and have not written to the
+         * repository yet: once every byte is read, what the copy still waits for (a slow or throttled repository).
+         */
+        default void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal, long bytesUnpublished) {
+            update(filesDone, filesTotal, bytesDone, bytesTotal);
+        }
+
         /** The last report, once every file is copied: the copy is done and must not be given up. */
         default void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
             update(filesDone, filesTotal, bytesDone, bytesTotal);
@@ -293,7 +301,8 @@ public final class BaseBackup {
                     } catch (java.util.concurrent.TimeoutException tick) {
                         long now = System.nanoTime();
                         if (now - lastReport > 1_000_000_000L) {
-                            progress.update(filesDone.get(), files.size(), Math.min(bytesDone.sum(), bytesTotal), bytesTotal);
+                            progress.update(filesDone.get(), files.size(), Math.min(bytesDone.sum(), bytesTotal), bytesTotal,
+                                    writers.stream().mapToLong(BundleWriter::bytesUnpublished).sum());
                             lastReport = now;
                         }
                     } catch (java.util.concurrent.ExecutionException e) {

@@ -35,14 +35,21 @@ public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress
 
     @Override
     public void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
-        record(filesDone, filesTotal, bytesDone, bytesTotal);
+        record(filesDone, filesTotal, bytesDone, bytesTotal, -1);
+        stopIfRequested();
+    }
+
+    /** A backup's copy: also saves {@code <step>.bytes-unpublished}, and says what is left to write once all is read. */
+    @Override
+    public void update(long filesDone, long filesTotal, long bytesDone, long bytesTotal, long bytesUnpublished) {
+        record(filesDone, filesTotal, bytesDone, bytesTotal, bytesUnpublished);
         stopIfRequested();
     }
 
     /** The last report of a finished copy: recorded, and no stop check (the work is done; a stop lands at the next step). */
     @Override
     public void finished(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
-        record(filesDone, filesTotal, bytesDone, bytesTotal);
+        record(filesDone, filesTotal, bytesDone, bytesTotal, -1);
     }
 
     /**
@@ -60,7 +67,8 @@ public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress
         stopIfRequested();
     }
 
-    private void record(long filesDone, long filesTotal, long bytesDone, long bytesTotal) {
+    /** @param bytesUnpublished stored bytes not yet written to the repository; negative when not known (not saved) */
+    private void record(long filesDone, long filesTotal, long bytesDone, long bytesTotal, long bytesUnpublished) {
         double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
         double mbps = bytesDone / seconds / (1 << 20);
         long eta = bytesDone == 0 ? -1 : (long) ((bytesTotal - bytesDone) / (bytesDone / seconds));
@@ -72,9 +80,19 @@ public final class StepProgress implements dev.cellar.backup.BaseBackup.Progress
         ctx.putLong(prefix + ".bytes-total", bytesTotal);
         ctx.putString(prefix + ".mb-per-second", String.format("%.1f", mbps));
         ctx.putLong(prefix + ".eta-seconds", eta);
+        String unpublished = prefix + ".bytes-unpublished";
+        if (bytesUnpublished >= 0) {
+            ctx.putLong(unpublished, bytesUnpublished);
+        } else if (ctx.containsKey(unpublished)) {
+            ctx.putLong(unpublished, 0L); // the copy's last report: everything is written
+        }
         repo.updateExecutionContext(step);
-        log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, ETA {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
-                String.format("%.0f", mbps), eta < 0 ? "-" : eta + "s");
+        // Once everything is read, what is left is writing the workers' last bundles: say so rather than "ETA 0s".
+        String left = bytesUnpublished > 0 && bytesDone >= bytesTotal
+                ? String.format("writing the last %.1f MiB to the repository", bytesUnpublished / 1048576.0)
+                : "ETA " + (eta < 0 ? "-" : eta + "s");
+        log.info("{} {}/{} files, {}/{} MiB, {} MiB/s, {}", what, filesDone, filesTotal, bytesDone >> 20, bytesTotal >> 20,
+                String.format("%.0f", mbps), left);
     }
 
     /**

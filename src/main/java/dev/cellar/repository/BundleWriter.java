@@ -35,6 +35,8 @@ public final class BundleWriter {
     private ByteArrayOutputStream index;
     private String current;
     private long bytesPublished;
+    /** Stored bytes of the open bundle, not yet in the repository (read by progress reports on another thread). */
+    private volatile long bytesUnpublished;
 
     /**
      * @param bundlesDir relative to the server directory, e.g. {@code backups/20261127T020000/bundles}
@@ -61,6 +63,7 @@ public final class BundleWriter {
         }
         FrameRef ref = new FrameRef(current, data.size(), stored.length, rawLength, codec, FrameCodec.checksum(stored, 0, stored.length));
         data.write(stored);
+        bytesUnpublished = data.size();
         ObjectNode n = JSON.createObjectNode();
         n.put("offset", ref.offset());
         n.put("stored", ref.storedLength());
@@ -91,8 +94,17 @@ public final class BundleWriter {
         storage.write(server + "/" + current, data.toByteArray(), Storage.IfExists.FAIL);
         storage.write(server + "/" + current + ".idx", Zstd.compress(index.toByteArray(), 3), Storage.IfExists.FAIL);
         bytesPublished += data.size();
+        bytesUnpublished = 0;
         data = null;
         index = null;
+    }
+
+    /**
+     * Stored bytes appended to the open bundle and not yet written to the repository (up to about {@link #TARGET_SIZE});
+     * safe to read from any thread. A bundle being written counts until its write and its index's are done.
+     */
+    public long bytesUnpublished() {
+        return bytesUnpublished;
     }
 
     /** Bytes of bundles this writer has published. */

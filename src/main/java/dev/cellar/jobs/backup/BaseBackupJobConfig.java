@@ -81,6 +81,8 @@ public class BaseBackupJobConfig {
     public static final String BYTES_STORED = "base-backup.copy-files.bytes-stored";
     public static final String BYTES_REUSED_FROM_FAILED = "base-backup.copy-files.bytes-reused-from-failed-attempt";
     public static final String BYTES_UNREAD = "base-backup.copy-files.bytes-unread";
+    /** Stored bytes the workers hold and have not written to the repository yet (their open bundles). */
+    public static final String BYTES_UNPUBLISHED = "base-backup.copy-files.bytes-unpublished";
     /** Segments of an incremental's WAL map summarized so far, and in all; saved while the map takes over a second. */
     public static final String WAL_SEGMENTS_DONE = "base-backup.copy-files.wal-segments-done";
     public static final String WAL_SEGMENTS_TOTAL = "base-backup.copy-files.wal-segments-total";
