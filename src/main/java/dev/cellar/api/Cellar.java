@@ -110,7 +110,9 @@ public final class Cellar implements AutoCloseable {
         String backupId = unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BACKUP_ID);
         boolean restart = backupId != null;
         if (restart) {
-            warnIfLimitKept("backup " + backupId, unfinishedIdentity(server, BaseBackupJobConfig.JOB, BaseBackupJobConfig.BWLIMIT), bwlimit);
+            ExecutionSummary last = runtime.history().list(new JobHistory.Filter(server, BaseBackupJobConfig.JOB, null, null, 1)).get(0);
+            warnIfLimitKept("backup " + backupId, last.id(), runtime.history().show(last.id()).parameters().get(BaseBackupJobConfig.BWLIMIT),
+                    bwlimit);
         }
         if (backupId == null && scheduledFireTime != null && runtime.launcher().exists(BaseBackupJobConfig.JOB, new JobParametersBuilder()
                 .addString(JobHistory.SERVER_PARAMETER, server)
@@ -320,7 +322,8 @@ public final class Cellar implements AutoCloseable {
                 if ((last.status().equals("FAILED") || last.status().equals("STOPPED"))
                         && requestKey.equals(d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.REQUEST))) {
                     run = d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.RUN);
-                    warnIfLimitKept("restore into " + dest, d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.BWLIMIT), request.bwlimit());
+                    warnIfLimitKept("restore into " + dest, last.id(), d.parameters().get(dev.cellar.jobs.restore.RestoreJobConfig.BWLIMIT),
+                            request.bwlimit());
                 }
                 break;
             }
@@ -667,24 +670,24 @@ public final class Cellar implements AutoCloseable {
     }
 
     /**
-     * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
-     * launching it again restarts that run instead of starting another. Null otherwise.
-     */
-    /**
      * A restart runs with its first run's parameters (Spring Batch's restart): says so when this command asked for
      * another bandwidth limit, so that nobody waits on a limit they think they lifted.
      */
-    private static void warnIfLimitKept(String what, String firstLimit, long asked) {
+    private static void warnIfLimitKept(String what, long execution, String firstLimit, long asked) {
         String askedLimit = asked > 0 ? Long.toString(asked) : null;
         if (!java.util.Objects.equals(firstLimit, askedLimit)) {
-            log.warn("Restarting the unfinished {} with its first run's parameters: {} (this command asked for {}). To change it, {}",
+            log.warn("Restarting the unfinished {} with its first run's parameters: {} (this command asked for {}). To change it, "
+                            + "abandon it ('cellar jobs abandon {}') and {}",
                     what, firstLimit == null ? "no --bwlimit" : "--bwlimit " + firstLimit + " bytes/s",
-                    askedLimit == null ? "none" : askedLimit + " bytes/s",
-                    what.startsWith("restore") ? "restore afresh with --delta, which keeps the files already restored"
-                            : "abandon it ('cellar jobs abandon') and back up afresh");
+                    askedLimit == null ? "none" : askedLimit + " bytes/s", execution,
+                    what.startsWith("restore") ? "restore again with --delta, which keeps the files already restored" : "back up again");
         }
     }
 
+    /**
+     * The identifying parameter of the server's last run of a job when that run FAILED or was STOPPED:
+     * launching it again restarts that run instead of starting another. Null otherwise.
+     */
     private String unfinishedIdentity(String server, String job, String parameter) {
         for (ExecutionSummary last : jobs().history().list(new JobHistory.Filter(server, job, null, null, 1))) {
             if (last.status().equals("FAILED") || last.status().equals("STOPPED")) {

@@ -305,8 +305,8 @@ public final class DataDirectoryRestore {
                         throw new IOException("interrupted", e);
                     }
                     // Every second whether the futures (one per file or 16 MiB range) end faster than that or not: the
-                    // report is also where a stop request ends the restore.
-                    if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                    // report is also where a stop request ends the restore (not once the last one is done: the work is).
+                    if (!(done && f == futures.get(futures.size() - 1)) && System.nanoTime() - lastReport > 1_000_000_000L) {
                         progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
                         lastReport = System.nanoTime();
                     }

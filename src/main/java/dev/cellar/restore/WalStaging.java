@@ -122,12 +122,13 @@ public final class WalStaging {
                         staged.add(done);
                         bytesDone += done.size();
                     }
-                    if (System.nanoTime() - lastReport > 1_000_000_000L) {
+                    if (staged.size() < files.size() && System.nanoTime() - lastReport > 1_000_000_000L) {
                         progress.update(staged.size(), files.size(), Math.min(bytesDone, bytesTotal), bytesTotal);
                         lastReport = System.nanoTime();
                     }
                 }
             }
+            progress.finished(staged.size(), files.size(), bytesDone, Math.max(bytesDone, bytesTotal));
         } finally {
             pool.shutdownNow();
             try {

@@ -47,6 +47,7 @@ public final class ChangedBlockMapReader {
         private final Progress progress;
         private final long everyNanos;
         private long last = System.nanoTime();
+        private boolean reported;
 
         Reporter(Progress progress, long everyNanos) {
             this.progress = progress;
@@ -57,11 +58,23 @@ public final class ChangedBlockMapReader {
             long now = System.nanoTime();
             if (now - last >= everyNanos) {
                 last = now;
-                try {
-                    progress.update(done, total);
-                } catch (RuntimeException e) {
-                    throw new Abandoned(e);
-                }
+                report(done, total);
+            }
+        }
+
+        /** Once the map is built: the last count, when earlier ones were told (so the step's figures end complete). */
+        void finish(int total) {
+            if (reported) {
+                report(total, total);
+            }
+        }
+
+        private void report(int done, int total) {
+            reported = true;
+            try {
+                progress.update(done, total);
+            } catch (RuntimeException e) {
+                throw new Abandoned(e);
             }
         }
     }
@@ -188,6 +201,7 @@ public final class ChangedBlockMapReader {
             }
             merged.absorb(summary);
         }
+        reporter.finish(count);
         int damagedCount = 0;
         for (boolean d : damaged) {
             damagedCount += d ? 1 : 0;
@@ -237,6 +251,12 @@ public final class ChangedBlockMapReader {
             }
         } finally {
             pool.shutdownNow();
+            try {
+                // A stop (or failure) ends the map: its workers, which only read, are given a few seconds to end.
+                pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

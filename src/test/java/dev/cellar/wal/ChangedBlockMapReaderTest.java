@@ -81,7 +81,8 @@ class ChangedBlockMapReaderTest {
         ChangedBlockMapReader.Outcome o = everyTick.read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/5FFF000"),
                 (done, total) -> told.add(done + "/" + total));
         assertThat(o.hasMap()).as(String.valueOf(o.fallbackReason())).isTrue();
-        assertThat(told).containsExactly("1/3", "2/3", "3/3");
+        // One report a segment, then the last count once the map is built (the step's figures end complete).
+        assertThat(told).containsExactly("1/3", "2/3", "3/3", "3/3");
 
         // A stop request, thrown by the progress, ends the read with that exception: not a fallback to block comparison.
         IllegalStateException stop = new IllegalStateException("asked to stop");
@@ -93,6 +94,45 @@ class ChangedBlockMapReaderTest {
         assertThat(reader().read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1, Lsn.parse("0/5FFF000"), (done, total) -> {
             throw stop;
         }).hasMap()).isTrue();
+    }
+
+    @Test
+    void aStopWhileASegmentIsSummarizedEndsTheReadOnceItsWorkersEnd() throws Exception {
+        storeSummary("000000010000000000000003", summaryOf("000000010000000000000003"));
+        // Segment 4 has no summary and lies in the spool as a named pipe: summarizing it blocks until someone writes.
+        Path spool = Files.createDirectories(dir.resolve("spool"));
+        Path pipe = spool.resolve("000000010000000000000004");
+        Process mkfifo = new ProcessBuilder("mkfifo", pipe.toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        ChangedBlockMapReader everyTick = new ChangedBlockMapReader(archive(), spool, Files.createDirectories(dir.resolve("pg_wal")), 15, SEGMENT, 0);
+        java.util.List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        IllegalStateException stop = new IllegalStateException("asked to stop");
+        // Two reports while the stored summaries are read (segment 3 found, segment 4 missing), then the summarizing
+        // phase's: the stop comes from there, while the worker is blocked on the pipe.
+        ChangedBlockMapReader.Progress stopInTheSummarizing = (done, total) -> {
+            told.add(done + "/" + total);
+            if (told.size() == 3) {
+                // Unblock the worker a little later (EOF: an empty segment), as an interrupted read of the real file would end.
+                Thread unblock = new Thread(() -> {
+                    try {
+                        Thread.sleep(300);
+                        Files.newOutputStream(pipe).close();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                unblock.setDaemon(true);
+                unblock.start();
+                throw stop;
+            }
+        };
+        long started = System.nanoTime();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> everyTick.read(1, Lsn.parse("0/3000028"), Lsn.parse("0/3000100"), 1,
+                Lsn.parse("0/4FFF000"), stopInTheSummarizing)).isSameAs(stop);
+        assertThat(told).containsExactly("1/2", "1/2", "1/2");
+        // read waited for its worker (unblocked after 0.3 s), not the 10 s it would wait at most.
+        assertThat((System.nanoTime() - started) / 1_000_000).isBetween(250L, 9_000L);
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("cellar-wal-map") && t.isAlive());
     }
 
     @Test
