@@ -292,33 +292,12 @@ public final class BaseBackup {
                     return null;
                 }));
             }
-            long lastReport = 0;
-            for (Future<?> fut : futures) {
-                while (true) {
-                    try {
-                        fut.get(1, java.util.concurrent.TimeUnit.SECONDS);
-                        break;
-                    } catch (java.util.concurrent.TimeoutException tick) {
-                        long now = System.nanoTime();
-                        if (now - lastReport > 1_000_000_000L) {
-                            progress.update(filesDone.get(), files.size(), Math.min(bytesDone.sum(), bytesTotal), bytesTotal,
-                                    writers.stream().mapToLong(BundleWriter::bytesUnpublished).sum());
-                            lastReport = now;
-                        }
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        throw dev.cellar.repository.ParallelWork.rethrow(e);
-                    }
-                }
-            }
+            dev.cellar.repository.ParallelWork.awaitAll(futures, () -> progress.update(filesDone.get(), files.size(),
+                    Math.min(bytesDone.sum(), bytesTotal), bytesTotal, writers.stream().mapToLong(BundleWriter::bytesUnpublished).sum()));
         } finally {
-            pool.shutdownNow();
-            try {
-                // A failure or a stop request ends the copy: no worker may still write to the repository once this
-                // returns (the job then releases its lock).
-                pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // A failure or a stop request ends the copy: no worker may still write to the repository once this returns
+            // (the job then releases its lock).
+            dev.cellar.repository.ParallelWork.stop(pool, 60);
             compressors.close();
         }
         progress.finished(filesDone.get(), files.size(), bytesDone.sum(), bytesTotal);

@@ -25,12 +25,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -289,39 +286,10 @@ public final class DataDirectoryRestore {
                     return null;
                 }));
             }
-            long lastReport = System.nanoTime();
-            for (Future<?> f : futures) {
-                while (true) {
-                    boolean done = false;
-                    try {
-                        f.get(1, TimeUnit.SECONDS);
-                        done = true;
-                    } catch (TimeoutException tick) {
-                        // reported below
-                    } catch (ExecutionException e) {
-                        throw dev.cellar.repository.ParallelWork.rethrow(e);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted", e);
-                    }
-                    // Every second whether the futures (one per file or 16 MiB range) end faster than that or not: the
-                    // report is also where a stop request ends the restore (not once the last one is done: the work is).
-                    if (!(done && f == futures.get(futures.size() - 1)) && System.nanoTime() - lastReport > 1_000_000_000L) {
-                        progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal);
-                        lastReport = System.nanoTime();
-                    }
-                    if (done) {
-                        break;
-                    }
-                }
-            }
+            // The report is also where a stop request ends the restore (one task per file or 16 MiB range).
+            dev.cellar.repository.ParallelWork.awaitAll(futures, () -> progress.update(filesDone.get(), files.size(), bytesDone.get(), bytesTotal));
         } finally {
-            pool.shutdownNow();
-            try {
-                pool.awaitTermination(60, TimeUnit.SECONDS); // no worker writes into DEST once this returns
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            dev.cellar.repository.ParallelWork.stop(pool, 60); // no worker writes into DEST once this returns
             for (ChunkedFile f : chunked) {
                 f.abandonIfUnfinished();
             }

@@ -13,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -71,6 +70,8 @@ public final class WalStaging {
             return t;
         });
         List<PgBackupManifest.FileRecord> staged = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger filesStaged = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytesStaged = new java.util.concurrent.atomic.AtomicLong();
         try {
             List<Future<PgBackupManifest.FileRecord>> futures = new ArrayList<>();
             for (WalFileName f : files) {
@@ -98,44 +99,18 @@ public final class WalStaging {
                     }
                     Path target1 = dir.resolve(f.name());
                     Files.move(tmp, target1, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    filesStaged.incrementAndGet();
+                    bytesStaged.addAndGet(content.length);
                     return new PgBackupManifest.FileRecord(DIRECTORY + "/" + f.name(), content.length,
                             Files.getLastModifiedTime(target1).toMillis(), PgBackupManifest.sha256(content));
                 }));
             }
             long bytesTotal = (long) plan.segments().size() * plan.walSegmentSize();
-            long bytesDone = 0;
-            long lastReport = System.nanoTime();
-            for (Future<PgBackupManifest.FileRecord> fut : futures) {
-                PgBackupManifest.FileRecord done = null;
-                while (done == null) {
-                    try {
-                        done = fut.get(1, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (java.util.concurrent.TimeoutException tick) {
-                        // reported below
-                    } catch (ExecutionException e) {
-                        throw dev.cellar.repository.ParallelWork.rethrow(e);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IOException("interrupted", e);
-                    }
-                    if (done != null) {
-                        staged.add(done);
-                        bytesDone += done.size();
-                    }
-                    if (staged.size() < files.size() && System.nanoTime() - lastReport > 1_000_000_000L) {
-                        progress.update(staged.size(), files.size(), Math.min(bytesDone, bytesTotal), bytesTotal);
-                        lastReport = System.nanoTime();
-                    }
-                }
-            }
-            progress.finished(staged.size(), files.size(), bytesDone, Math.max(bytesDone, bytesTotal));
+            staged.addAll(dev.cellar.repository.ParallelWork.awaitAll(futures,
+                    () -> progress.update(filesStaged.get(), files.size(), Math.min(bytesStaged.get(), bytesTotal), bytesTotal)));
+            progress.finished(staged.size(), files.size(), bytesStaged.get(), Math.max(bytesStaged.get(), bytesTotal));
         } finally {
-            pool.shutdownNow();
-            try {
-                pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS); // nothing writes into DEST once this returns
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            dev.cellar.repository.ParallelWork.stop(pool, 60); // nothing writes into DEST once this returns
         }
         if (search && !found.get()) {
             String what = target instanceof RecoveryTarget.Xid x ? "no commit or abort of transaction " + x.xid()

@@ -221,42 +221,28 @@ public final class ChangedBlockMapReader {
             t.setDaemon(true);
             return t;
         });
+        java.util.concurrent.atomic.AtomicInteger summarized = new java.util.concurrent.atomic.AtomicInteger();
         try {
-            List<java.util.concurrent.Future<Object>> results = new ArrayList<>();
+            List<java.util.concurrent.Future<Object>> tasks = new ArrayList<>();
             for (int i : missing) {
-                results.add(pool.submit(() -> summarizeOne(names[i], damaged[i], last, to)));
+                tasks.add(pool.submit(() -> {
+                    Object r = summarizeOne(names[i], damaged[i], last, to);
+                    summarized.incrementAndGet();
+                    return r;
+                }));
             }
+            List<Object> results = dev.cellar.repository.ParallelWork.awaitAll(tasks,
+                    () -> reporter.tick(count - missing.size() + summarized.get(), count));
             for (int k = 0; k < missing.size(); k++) {
-                int i = missing.get(k);
-                Object r = null;
-                try {
-                    while (r == null) {
-                        try {
-                            r = results.get(k).get(100, java.util.concurrent.TimeUnit.MILLISECONDS);
-                        } catch (java.util.concurrent.TimeoutException slow) {
-                            reporter.tick(count - missing.size() + k, count);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException("summarizing " + names[i].name() + " interrupted");
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw e.getCause() instanceof IOException io ? io : new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
-                }
-                if (r instanceof WalSummary summary) {
-                    summaries[i] = summary;
+                if (results.get(k) instanceof WalSummary summary) {
+                    summaries[missing.get(k)] = summary;
                 } else {
-                    failures[i] = (Outcome) r;
+                    failures[missing.get(k)] = (Outcome) results.get(k);
                 }
             }
         } finally {
-            pool.shutdownNow();
-            try {
-                // A stop (or failure) ends the map: its workers, which only read, are given a few seconds to end.
-                pool.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // A stop (or failure) ends the map: its workers, which only read, are given a few seconds to end.
+            dev.cellar.repository.ParallelWork.stop(pool, 10);
         }
     }
 
